@@ -1,0 +1,50 @@
+//! Following the database from an attached console: poll SQLite's
+//! `data_version`, and when another connection has committed, read the
+//! snapshot rows written since the last revision seen.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::domain::projection::Delta;
+use crate::store::{Store, StoreError};
+
+/// How often the file is checked for commits; a cheap PRAGMA, so a short
+/// period keeps an attached console within a fraction of a second.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Follows `database` from revision `rev` until `stop` turns true or
+/// `deliver` returns false.
+pub fn follow(
+    database: PathBuf,
+    mut rev: i64,
+    mut deliver: impl FnMut(Delta) -> bool,
+    stop: watch::Receiver<bool>,
+) -> Result<(), StoreError> {
+    let store = Store::open_read_only(&database)?;
+    let mut version = store.data_version()?;
+    while !*stop.borrow() {
+        std::thread::sleep(POLL_INTERVAL);
+        let now = store.data_version()?;
+        if now == version {
+            continue;
+        }
+        version = now;
+        let (devices, gateways) = store.changed_since(rev)?;
+        let (link, meta) = store.load_link_and_meta()?;
+        rev = meta.rev;
+        let delta = Delta {
+            devices,
+            gateways,
+            link,
+            last_message: meta.last_message,
+            bad_payloads: meta.bad_payloads,
+            last_seq: 0,
+        };
+        if !deliver(delta) {
+            break;
+        }
+    }
+    Ok(())
+}

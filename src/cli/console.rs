@@ -1,0 +1,278 @@
+//! The console session: take the recorder role or attach, then run the
+//! screen until the operator quits. Shared by `guardroom` and `guardroom demo`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+use tokio::sync::{mpsc, watch};
+
+use super::Context;
+use crate::app::{App, Feed, Role, SiteInfo, follow};
+use crate::config::Config;
+use crate::domain::device::Liveness;
+use crate::i18n::Lang;
+use crate::ingest::LinkState;
+use crate::recorder::Recorder;
+use crate::recorder::lock::RecorderLock;
+use crate::store::Store;
+use crate::theme::Theme;
+
+/// How often an attached console checks whether the recorder has gone.
+const TAKEOVER_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Capacity of the feed into the event loop; deltas carry whole batches, so
+/// a few hundred is seconds of a busy site.
+const FEED_CAPACITY: usize = 256;
+
+/// The runtime for the console and the recorder: two workers suffice, since
+/// SQLite work runs on its own threads.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("guardroom")
+        .enable_all()
+        .build()
+        .expect("starting the async runtime")
+}
+
+/// `guardroom` with no command.
+pub fn run(context: &Context) -> ExitCode {
+    let config = match context.load_config() {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let database = context.database(Some(&config));
+    let runtime = runtime();
+    open(context, &config, database, &runtime)
+}
+
+/// Checks everything that could fail before the terminal is taken over, then
+/// runs the session on `runtime`.
+pub fn open(
+    context: &Context,
+    config: &Config,
+    database: PathBuf,
+    runtime: &tokio::runtime::Runtime,
+) -> ExitCode {
+    let lang = context.lang_for(config);
+    let theme = match Theme::resolve(&context.theme_name(config)) {
+        Ok(theme) if no_color() => theme.without_colour(),
+        Ok(theme) => theme,
+        Err(error) => return context.fail("cli.bad_theme", &[("error", &error)]),
+    };
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return context.fail("cli.no_terminal", &[]);
+    }
+    let Ok(time_zone) = TimeZone::get(&config.site.time_zone) else {
+        return context.fail("config.bad_time_zone", &[("value", &config.site.time_zone)]);
+    };
+    let site = SiteInfo {
+        id: config.site.id.clone(),
+        name: config.site.name.clone(),
+        time_zone,
+        liveness: Liveness {
+            stale_factor: config.console.stale_factor,
+        },
+        database: database.clone(),
+    };
+
+    runtime.block_on(async {
+        match session(config, site, lang, theme, runtime.handle()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("{message}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// `NO_COLOR` set to anything but the empty string turns colour off.
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
+}
+
+/// The role this process plays and what keeps it going.
+struct Roles {
+    lock: Option<RecorderLock>,
+    recorder: Option<Recorder>,
+    follower_stop: Option<watch::Sender<bool>>,
+}
+
+async fn session(
+    config: &Config,
+    site: SiteInfo,
+    lang: Lang,
+    theme: Theme,
+    runtime: &tokio::runtime::Handle,
+) -> Result<(), String> {
+    let database = site.database.clone();
+    let (feed_tx, feed_rx) = mpsc::channel(FEED_CAPACITY);
+    let mut roles = Roles {
+        lock: RecorderLock::try_acquire(&database).map_err(|error| {
+            lang.tf(
+                "serve.lock_failed",
+                &[("path", &database.display()), ("error", &error)],
+            )
+        })?,
+        recorder: None,
+        follower_stop: None,
+    };
+
+    let role = if roles.lock.is_some() {
+        roles.recorder = Some(start_recorder(config, &database, &feed_tx, runtime, lang)?);
+        Role::Recorder
+    } else {
+        Role::Attached
+    };
+
+    let store = Store::open_read_only(&database).map_err(|error| {
+        lang.tf(
+            "store.open_failed",
+            &[("path", &database.display()), ("error", &error)],
+        )
+    })?;
+    let (projection, meta) = store.load_projection().map_err(|error| {
+        lang.tf(
+            "store.open_failed",
+            &[("path", &database.display()), ("error", &error)],
+        )
+    })?;
+    drop(store);
+
+    let mut app = App::new(site, role, projection);
+    app.last_message = meta.last_message;
+    app.bad_payloads = meta.bad_payloads;
+    if role == Role::Attached {
+        roles.follower_stop = Some(start_follower(&database, meta.rev, &feed_tx));
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let keeper = tokio::spawn(keep_role(
+        roles,
+        config.clone(),
+        database,
+        feed_tx,
+        runtime.clone(),
+        lang,
+        stop_rx,
+    ));
+
+    let outcome = crate::ui::run(app, feed_rx, lang, theme).await;
+
+    let _ = stop_tx.send(true);
+    let _ = keeper.await;
+    outcome.map_err(|error| lang.tf("ui.failed", &[("error", &error)]))
+}
+
+fn start_recorder(
+    config: &Config,
+    database: &std::path::Path,
+    feed: &mpsc::Sender<Feed>,
+    runtime: &tokio::runtime::Handle,
+    lang: Lang,
+) -> Result<Recorder, String> {
+    let (link_tx, mut link_rx) = watch::channel(LinkState::default());
+    let deltas = feed.clone();
+    let on_commit = Box::new(move |delta| {
+        // A full feed means the screen is behind; waiting here slows ingest
+        // down rather than dropping rows the screen must show.
+        let _ = deltas.blocking_send(Feed::Delta(delta));
+    });
+    let recorder = Recorder::start(
+        config,
+        database.to_path_buf(),
+        link_tx,
+        Some(on_commit),
+        runtime,
+    )
+    .map_err(|error| {
+        lang.tf(
+            "store.open_failed",
+            &[("path", &database.display()), ("error", &error)],
+        )
+    })?;
+
+    let links = feed.clone();
+    runtime.spawn(async move {
+        loop {
+            let state = link_rx.borrow_and_update().clone();
+            if links.send(Feed::Link(state)).await.is_err() {
+                break;
+            }
+            if link_rx.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(recorder)
+}
+
+fn start_follower(
+    database: &std::path::Path,
+    rev: i64,
+    feed: &mpsc::Sender<Feed>,
+) -> watch::Sender<bool> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let feed = feed.clone();
+    let database = database.to_path_buf();
+    std::thread::Builder::new()
+        .name("follower".into())
+        .spawn(move || {
+            let deliver = |delta| feed.blocking_send(Feed::Delta(delta)).is_ok();
+            if let Err(error) = follow::follow(database, rev, deliver, stop_rx) {
+                tracing::error!(%error, "following the database failed");
+            }
+        })
+        .expect("spawning the follower thread");
+    stop_tx
+}
+
+/// Holds the role for the session: an attached console takes over the
+/// recorder role when the recorder's lock comes free. On stop, shuts the
+/// recorder down so it commits what it holds.
+async fn keep_role(
+    mut roles: Roles,
+    config: Config,
+    database: PathBuf,
+    feed: mpsc::Sender<Feed>,
+    runtime: tokio::runtime::Handle,
+    lang: Lang,
+    mut stop: watch::Receiver<bool>,
+) {
+    while roles.recorder.is_none() {
+        tokio::select! {
+            _ = stop.changed() => break,
+            () = tokio::time::sleep(TAKEOVER_INTERVAL) => {}
+        }
+        let Ok(Some(lock)) = RecorderLock::try_acquire(&database) else {
+            continue;
+        };
+        tracing::info!(database = %database.display(), "recorder lock is free; taking over");
+        if let Some(follower) = roles.follower_stop.take() {
+            let _ = follower.send(true);
+        }
+        match start_recorder(&config, &database, &feed, &runtime, lang) {
+            Ok(recorder) => {
+                roles.lock = Some(lock);
+                roles.recorder = Some(recorder);
+                let _ = feed.send(Feed::Role(Role::Recorder)).await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "taking over the recorder role failed");
+                break;
+            }
+        }
+    }
+    let _ = stop.wait_for(|stopped| *stopped).await;
+    if let Some(follower) = roles.follower_stop.take() {
+        let _ = follower.send(true);
+    }
+    if let Some(recorder) = roles.recorder.take() {
+        recorder.stop().await;
+    }
+    drop(roles.lock);
+}

@@ -1,0 +1,160 @@
+//! Command line: argument parsing and the commands it runs.
+
+mod check;
+pub mod console;
+mod serve;
+mod status;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config, ConfigError, Language, Paths};
+use crate::i18n::Lang;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "guardroom",
+    version,
+    about = "Guard room console for a residential community / 智慧社区值班室控制台"
+)]
+pub struct Cli {
+    /// Configuration file (else $GUARDROOM_CONFIG, else the user's config directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// SQLite database file, overriding the configuration.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+
+    /// Language of screens and messages: en or zh-CN (else config, else LANG).
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<String>,
+
+    /// Colour theme: default, high-contrast, light, mono, or a theme file path.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Embedded broker and a simulated community, with the console on it.
+    Demo(crate::demo::DemoArgs),
+    /// The recorder alone (ingest and storage), without a screen.
+    Serve,
+    /// Print link state, last message time, device counts and event count.
+    Status {
+        /// Print a stable JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate the configuration and print every problem.
+    CheckConfig,
+}
+
+/// What every command needs before it starts.
+pub struct Context {
+    pub lang: Lang,
+    pub paths: Paths,
+    pub cli: Cli,
+}
+
+impl Context {
+    /// The language for messages printed before the configuration is read:
+    /// `--lang`, else the locale.
+    fn early_lang(cli: &Cli) -> Result<Lang, String> {
+        match &cli.lang {
+            Some(text) => Lang::parse(text)
+                .ok_or_else(|| Lang::from_env().tf("cli.bad_lang", &[("value", text)])),
+            None => Ok(Lang::from_env()),
+        }
+    }
+
+    /// The configured language unless `--lang` was given.
+    pub fn lang_for(&self, config: &Config) -> Lang {
+        if self.cli.lang.is_some() {
+            return self.lang;
+        }
+        match config.console.language {
+            Language::Auto => self.lang,
+            Language::ZhCn => Lang::ZhCn,
+            Language::En => Lang::En,
+        }
+    }
+
+    /// Finds and validates the configuration, printing the problems on failure.
+    pub fn load_config(&self) -> Result<Config, ExitCode> {
+        let located = config::locate(self.cli.config.as_deref(), &self.paths);
+        let loaded = located.and_then(|path| config::load(&path, self.lang));
+        loaded.map_err(|error| self.config_failed(&error))
+    }
+
+    pub fn config_failed(&self, error: &ConfigError) -> ExitCode {
+        eprintln!("{}", error.render(self.lang));
+        ExitCode::from(2)
+    }
+
+    /// The database: `--db`, else the configuration, else the data directory.
+    pub fn database(&self, config: Option<&Config>) -> PathBuf {
+        self.cli
+            .db
+            .clone()
+            .or_else(|| config.and_then(|config| config.storage.database.clone()))
+            .unwrap_or_else(|| self.paths.default_database())
+    }
+
+    /// The theme: `--theme`, else the configuration.
+    pub fn theme_name(&self, config: &Config) -> String {
+        self.cli
+            .theme
+            .clone()
+            .unwrap_or_else(|| config.console.theme.clone())
+    }
+
+    pub fn fail(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> ExitCode {
+        eprintln!("{}", self.lang.tf(key, args));
+        ExitCode::FAILURE
+    }
+}
+
+/// Parses the arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = match Context::early_lang(&cli) {
+        Ok(lang) => lang,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let paths = Paths::discover();
+    let _log = match crate::logging::init(&paths.log_dir()) {
+        Ok(guard) => Some(guard),
+        Err(error) => {
+            eprintln!(
+                "{}",
+                lang.tf(
+                    "cli.log_failed",
+                    &[("path", &paths.log_dir().display()), ("error", &error)]
+                )
+            );
+            None
+        }
+    };
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "guardroom starting");
+    let context = Context { lang, paths, cli };
+
+    let code = match &context.cli.command {
+        None => console::run(&context),
+        Some(Command::Demo(args)) => crate::demo::run(&context, args),
+        Some(Command::Serve) => serve::run(&context),
+        Some(Command::Status { json }) => status::run(&context, *json),
+        Some(Command::CheckConfig) => check::run(&context),
+    };
+    tracing::info!("guardroom exiting");
+    code
+}

@@ -1,0 +1,64 @@
+//! `guardroom status [--json]`.
+
+use std::process::ExitCode;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use super::Context;
+use crate::domain::device::Liveness;
+use crate::report::status;
+
+pub fn run(context: &Context, json: bool) -> ExitCode {
+    // A configuration is optional here: `status --db FILE` works without one,
+    // but a configuration that exists must be valid.
+    let config = match context.load_config() {
+        Ok(config) => Some(config),
+        Err(code)
+            if context.cli.config.is_some() || std::env::var_os("GUARDROOM_CONFIG").is_some() =>
+        {
+            return code;
+        }
+        Err(_) if context.cli.db.is_some() => None,
+        Err(code) => {
+            if context.paths.user_config_file().exists() {
+                return code;
+            }
+            None
+        }
+    };
+    let lang = config
+        .as_ref()
+        .map_or(context.lang, |config| context.lang_for(config));
+    let database = context.database(config.as_ref());
+    if !database.is_file() {
+        return context.fail("status.no_database", &[("path", &database.display())]);
+    }
+    let liveness = Liveness {
+        stale_factor: config
+            .as_ref()
+            .map_or(Liveness::default().stale_factor, |c| c.console.stale_factor),
+    };
+    let tz = config
+        .as_ref()
+        .and_then(|config| TimeZone::get(&config.site.time_zone).ok())
+        .unwrap_or_else(TimeZone::system);
+
+    match status::read(&database, Timestamp::now(), liveness) {
+        Ok(report) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("status serializes")
+                );
+            } else {
+                print!("{}", status::render_text(&report, lang, &tz));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => context.fail(
+            "status.read_failed",
+            &[("path", &database.display()), ("error", &error)],
+        ),
+    }
+}

@@ -1,0 +1,439 @@
+//! Finding, reading and validating the configuration file.
+//!
+//! Each section and each `[[devices]]` entry is checked on its own, so one
+//! mistake does not hide the next: the user gets the whole list at once.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use super::model::{Broker, BrokerUrl, Config, Console, DeviceEntry, Site, Storage};
+use super::paths::Paths;
+use crate::domain::device::DeviceKind;
+use crate::i18n::Lang;
+use crate::ingest::sanitize::sanitize;
+use crate::ingest::topic::MAX_ID_BYTES;
+
+/// One problem in a configuration file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted path of the key, e.g. `devices[3].kind`.
+    pub key: String,
+    pub reason: String,
+}
+
+/// Why no usable configuration could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path} given by {origin} does not exist")]
+    NotFound { path: PathBuf, origin: &'static str },
+    #[error("no configuration file; looked for {looked}")]
+    NoConfig { looked: PathBuf },
+    #[error("cannot read {path}: {error}")]
+    Unreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("invalid configuration in {file}")]
+    Invalid {
+        file: String,
+        problems: Vec<Problem>,
+    },
+}
+
+impl ConfigError {
+    /// The error as shown to the user, in their language.
+    pub fn render(&self, lang: Lang) -> String {
+        match self {
+            Self::NotFound { path, origin } => lang.tf(
+                "config.not_found",
+                &[("path", &path.display()), ("origin", origin)],
+            ),
+            Self::NoConfig { looked } => lang.tf("config.none", &[("path", &looked.display())]),
+            Self::Unreadable { path, error } => lang.tf(
+                "config.unreadable",
+                &[("path", &path.display()), ("error", error)],
+            ),
+            Self::Invalid { file, problems } => {
+                let mut text = lang.tf(
+                    "config.invalid",
+                    &[("file", file), ("count", &problems.len())],
+                );
+                for problem in problems {
+                    text.push_str(&format!("\n  {file}: {}: {}", problem.key, problem.reason));
+                }
+                text
+            }
+        }
+    }
+}
+
+/// Finds the configuration file: `--config`, then `$GUARDROOM_CONFIG`, then
+/// the user's config directory. A path given explicitly must exist.
+pub fn locate(cli: Option<&Path>, paths: &Paths) -> Result<PathBuf, ConfigError> {
+    if let Some(path) = cli {
+        return existing(path.to_path_buf(), "--config");
+    }
+    if let Some(value) = std::env::var_os("GUARDROOM_CONFIG").filter(|value| !value.is_empty()) {
+        return existing(PathBuf::from(value), "GUARDROOM_CONFIG");
+    }
+    let user = paths.user_config_file();
+    if user.is_file() {
+        return Ok(user);
+    }
+    Err(ConfigError::NoConfig { looked: user })
+}
+
+fn existing(path: PathBuf, origin: &'static str) -> Result<PathBuf, ConfigError> {
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(ConfigError::NotFound { path, origin })
+    }
+}
+
+/// Reads and validates a configuration file.
+pub fn load(path: &Path, lang: Lang) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Unreadable {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut config = load_str(&text, &path.display().to_string(), base, lang)?;
+    config.source = Some(path.to_path_buf());
+    Ok(config)
+}
+
+/// Validates configuration text; `file` names it in messages and relative
+/// paths in it are taken from `base`.
+pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Config, ConfigError> {
+    let invalid = |problems| ConfigError::Invalid {
+        file: file.to_owned(),
+        problems,
+    };
+    let table: toml::Table = toml::from_str(text).map_err(|error| {
+        invalid(vec![Problem {
+            key: "-".into(),
+            reason: lang.tf(
+                "config.syntax",
+                &[
+                    ("error", &error.message()),
+                    ("where", &location(text, error.span())),
+                ],
+            ),
+        }])
+    })?;
+
+    let mut problems = Vec::new();
+    for key in table.keys() {
+        if !["site", "broker", "storage", "console", "devices"].contains(&key.as_str()) {
+            problems.push(Problem {
+                key: key.clone(),
+                reason: lang.t("config.unknown_section").to_owned(),
+            });
+        }
+    }
+
+    let site: Site = section(&table, "site", &mut problems);
+    let broker: Broker = section(&table, "broker", &mut problems);
+    let mut storage: Storage = section(&table, "storage", &mut problems);
+    let console: Console = section(&table, "console", &mut problems);
+    let entries = device_entries(&table, &mut problems);
+
+    check_site(&site, lang, &mut problems);
+    check_broker(&broker, lang, &mut problems);
+    check_console(&console, lang, &mut problems);
+    check_devices(&entries, lang, &mut problems);
+
+    let password = read_password(&broker, base, lang, &mut problems);
+    let ca_pem = broker.ca_file.as_ref().and_then(|path| {
+        let path = base.join(path);
+        std::fs::read(&path)
+            .map_err(|error| {
+                problems.push(Problem {
+                    key: "broker.ca_file".into(),
+                    reason: lang.tf(
+                        "config.file_unreadable",
+                        &[("path", &path.display()), ("error", &error)],
+                    ),
+                })
+            })
+            .ok()
+    });
+
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+    if let Some(database) = &storage.database {
+        storage.database = Some(base.join(database));
+    }
+    Ok(Config {
+        source: None,
+        site,
+        broker,
+        storage,
+        console,
+        devices: entries
+            .into_iter()
+            .map(|(_, entry)| entry.into_spec())
+            .collect(),
+        password,
+        ca_pem,
+    })
+}
+
+/// "line L, column C" for a byte span of the text.
+fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return String::new();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |tail| tail.chars().count())
+        + 1;
+    format!("{line}:{column}")
+}
+
+/// Deserializes one section, recording its first problem and falling back to
+/// the defaults so that the other sections are still checked.
+fn section<T: DeserializeOwned + Default>(
+    table: &toml::Table,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> T {
+    let Some(value) = table.get(name) else {
+        return T::default();
+    };
+    match deserialize(value.clone()) {
+        Ok(parsed) => parsed,
+        Err((path, reason)) => {
+            problems.push(Problem {
+                key: join_key(name, &path),
+                reason,
+            });
+            T::default()
+        }
+    }
+}
+
+fn deserialize<T: DeserializeOwned>(value: toml::Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        (path, error.into_inner().message().to_owned())
+    })
+}
+
+fn join_key(prefix: &str, path: &str) -> String {
+    if path.is_empty() || path == "." {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}.{path}")
+    }
+}
+
+/// The `[[devices]]` entries that parse, with their index.
+fn device_entries(table: &toml::Table, problems: &mut Vec<Problem>) -> Vec<(usize, DeviceEntry)> {
+    let Some(value) = table.get("devices") else {
+        return Vec::new();
+    };
+    let Some(array) = value.as_array() else {
+        problems.push(Problem {
+            key: "devices".into(),
+            reason: "expected an array of tables ([[devices]])".into(),
+        });
+        return Vec::new();
+    };
+    let mut entries = Vec::new();
+    for (index, item) in array.iter().enumerate() {
+        match deserialize::<DeviceEntry>(item.clone()) {
+            Ok(entry) => entries.push((index, entry)),
+            Err((path, reason)) => problems.push(Problem {
+                key: join_key(&format!("devices[{index}]"), &path),
+                reason,
+            }),
+        }
+    }
+    entries
+}
+
+fn check_site(site: &Site, lang: Lang, problems: &mut Vec<Problem>) {
+    if !is_clean_id(&site.id) || site.id.contains(['+', '#']) {
+        problems.push(Problem {
+            key: "site.id".into(),
+            reason: lang.tf("config.bad_id", &[("value", &site.id)]),
+        });
+    }
+    if jiff::tz::TimeZone::get(&site.time_zone).is_err() {
+        problems.push(Problem {
+            key: "site.time_zone".into(),
+            reason: lang.tf("config.bad_time_zone", &[("value", &site.time_zone)]),
+        });
+    }
+}
+
+fn check_broker(broker: &Broker, lang: Lang, problems: &mut Vec<Problem>) {
+    if let Err(reason) = BrokerUrl::parse(&broker.url) {
+        problems.push(Problem {
+            key: "broker.url".into(),
+            reason: lang.tf("config.bad_url", &[("reason", &reason)]),
+        });
+    }
+    if broker.client_id.is_empty() || broker.client_id.len() > 64 || !is_clean_id(&broker.client_id)
+    {
+        problems.push(Problem {
+            key: "broker.client_id".into(),
+            reason: lang.tf("config.bad_id", &[("value", &broker.client_id)]),
+        });
+    }
+    let ranges: [(&str, u64, u64, u64); 4] = [
+        ("broker.keep_alive_s", broker.keep_alive_s, 5, 3600),
+        ("broker.connect_timeout_s", broker.connect_timeout_s, 1, 300),
+        (
+            "broker.max_packet_bytes",
+            broker.max_packet_bytes as u64,
+            1024,
+            256 * 1024 * 1024,
+        ),
+        ("broker.retry_max_s", broker.retry_max_s, 1, 3600),
+    ];
+    for (key, value, min, max) in ranges {
+        if !(min..=max).contains(&value) {
+            problems.push(Problem {
+                key: key.into(),
+                reason: lang.tf(
+                    "config.out_of_range",
+                    &[("value", &value), ("min", &min), ("max", &max)],
+                ),
+            });
+        }
+    }
+    if broker.password_env.is_some() && broker.password_file.is_some() {
+        problems.push(Problem {
+            key: "broker.password_file".into(),
+            reason: lang.t("config.two_passwords").to_owned(),
+        });
+    }
+}
+
+fn check_console(console: &Console, lang: Lang, problems: &mut Vec<Problem>) {
+    if !(1.0..=100.0).contains(&console.stale_factor) {
+        problems.push(Problem {
+            key: "console.stale_factor".into(),
+            reason: lang.tf(
+                "config.out_of_range",
+                &[("value", &console.stale_factor), ("min", &1), ("max", &100)],
+            ),
+        });
+    }
+    if console.unregistered_interval_s == 0 {
+        problems.push(Problem {
+            key: "console.unregistered_interval_s".into(),
+            reason: lang.tf(
+                "config.out_of_range",
+                &[("value", &0), ("min", &1), ("max", &u32::MAX)],
+            ),
+        });
+    }
+    if crate::theme::Theme::resolve(&console.theme).is_err() {
+        problems.push(Problem {
+            key: "console.theme".into(),
+            reason: lang.tf(
+                "config.bad_theme",
+                &[
+                    ("value", &console.theme),
+                    ("names", &crate::theme::BUILT_IN.join(", ")),
+                ],
+            ),
+        });
+    }
+}
+
+fn check_devices(entries: &[(usize, DeviceEntry)], lang: Lang, problems: &mut Vec<Problem>) {
+    let mut seen = HashSet::new();
+    for (index, entry) in entries {
+        let key = |field: &str| format!("devices[{index}].{field}");
+        if !is_clean_id(&entry.id) || entry.id.len() > MAX_ID_BYTES || entry.id.contains(['+', '#'])
+        {
+            problems.push(Problem {
+                key: key("id"),
+                reason: lang.tf("config.bad_id", &[("value", &entry.id)]),
+            });
+        }
+        if !seen.insert(entry.id.as_str()) {
+            problems.push(Problem {
+                key: key("id"),
+                reason: lang.tf("config.duplicate_id", &[("value", &entry.id)]),
+            });
+        }
+        if entry.kind == DeviceKind::Unknown {
+            problems.push(Problem {
+                key: key("kind"),
+                reason: lang.t("config.kind_unknown").to_owned(),
+            });
+        }
+        match (entry.kind, entry.class) {
+            (DeviceKind::Detector, None) => problems.push(Problem {
+                key: key("class"),
+                reason: lang.t("config.class_missing").to_owned(),
+            }),
+            (DeviceKind::Door | DeviceKind::Camera, Some(_)) => problems.push(Problem {
+                key: key("class"),
+                reason: lang.t("config.class_not_detector").to_owned(),
+            }),
+            _ => {}
+        }
+        if entry.interval_s == 0 {
+            problems.push(Problem {
+                key: key("interval_s"),
+                reason: lang.tf(
+                    "config.out_of_range",
+                    &[("value", &0), ("min", &1), ("max", &u32::MAX)],
+                ),
+            });
+        }
+    }
+}
+
+/// An id usable in a topic: non-empty, without `/`, spaces or anything the
+/// sanitiser would remove.
+fn is_clean_id(id: &str) -> bool {
+    !id.is_empty() && !id.contains(['/', ' ']) && sanitize(id) == id
+}
+
+fn read_password(
+    broker: &Broker,
+    base: &Path,
+    lang: Lang,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    if let Some(name) = &broker.password_env {
+        return match std::env::var(name) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                problems.push(Problem {
+                    key: "broker.password_env".into(),
+                    reason: lang.tf("config.env_missing", &[("name", name)]),
+                });
+                None
+            }
+        };
+    }
+    let path = base.join(broker.password_file.as_ref()?);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text.lines().next().unwrap_or("").to_owned()),
+        Err(error) => {
+            problems.push(Problem {
+                key: "broker.password_file".into(),
+                reason: lang.tf(
+                    "config.file_unreadable",
+                    &[("path", &path.display()), ("error", &error)],
+                ),
+            });
+            None
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Configuration: where the file is found, what it may contain, and the
+//! validation that reports every problem with its key before anything starts.
+
+mod load;
+mod model;
+mod paths;
+
+pub use load::{ConfigError, Problem, load, load_str, locate};
+pub use model::{BrokerUrl, Config, Console, Language, Storage};
+pub use paths::Paths;

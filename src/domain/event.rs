@@ -1,0 +1,124 @@
+//! Events: the append-only record of everything that changed.
+//!
+//! Each event is one row of the `events` table. Repeats that change nothing
+//! (heartbeats, "still closed") are not events; they only move `last_seen`.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::device::{DeviceSpec, Reported};
+
+/// An event as stored: its place in the log, its identity and its time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the log; 0 until the store assigns it.
+    pub seq: i64,
+    pub id: Uuid,
+    /// When the console recorded it (UTC).
+    pub at: Timestamp,
+    pub body: EventBody,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// The inventory added a device or changed what it says about one.
+    DeviceRegistered { spec: DeviceSpec },
+    /// The inventory no longer lists a device that is still known.
+    DeviceUnregistered { device: String },
+    /// A device outside the inventory published for the first time, or
+    /// changed what it says it is.
+    DeviceDiscovered { spec: DeviceSpec },
+    /// A device reported a state that differs from its last good one.
+    StateReported {
+        device: String,
+        reported: Reported,
+        /// True when the report came from a retained message: last-known
+        /// state, not something that just happened.
+        retained: bool,
+        /// When the report was made, if known.
+        seen_at: Option<Timestamp>,
+    },
+    AvailabilityChanged {
+        device: String,
+        online: bool,
+        retained: bool,
+    },
+    GatewayAvailabilityChanged {
+        gateway: String,
+        online: bool,
+        retained: bool,
+    },
+    /// A discrete event from `evt/<dev>`: door forced, smoke, SOS…
+    DeviceEventRaised {
+        device: String,
+        /// The publisher's id for the event, used to drop redeliveries.
+        event_id: String,
+        event: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+        source_ts: Option<Timestamp>,
+    },
+    /// A payload on one of the device's topics could not be decoded.
+    DataErrorRaised {
+        device: String,
+        topic: String,
+        code: String,
+        reason: String,
+    },
+    /// The broker link went up or down.
+    LinkChanged { online: bool, detail: String },
+}
+
+impl EventBody {
+    /// Stable name of the variant, stored in its own column for queries.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::DeviceRegistered { .. } => "device_registered",
+            Self::DeviceUnregistered { .. } => "device_unregistered",
+            Self::DeviceDiscovered { .. } => "device_discovered",
+            Self::StateReported { .. } => "state_reported",
+            Self::AvailabilityChanged { .. } => "availability_changed",
+            Self::GatewayAvailabilityChanged { .. } => "gateway_availability_changed",
+            Self::DeviceEventRaised { .. } => "device_event_raised",
+            Self::DataErrorRaised { .. } => "data_error_raised",
+            Self::LinkChanged { .. } => "link_changed",
+        }
+    }
+
+    /// The device the event is about, if any.
+    pub fn device(&self) -> Option<&str> {
+        match self {
+            Self::DeviceRegistered { spec } | Self::DeviceDiscovered { spec } => Some(&spec.id),
+            Self::DeviceUnregistered { device }
+            | Self::StateReported { device, .. }
+            | Self::AvailabilityChanged { device, .. }
+            | Self::DeviceEventRaised { device, .. }
+            | Self::DataErrorRaised { device, .. } => Some(device),
+            Self::GatewayAvailabilityChanged { .. } | Self::LinkChanged { .. } => None,
+        }
+    }
+
+    /// A key under which a redelivered copy of the same event is recognised.
+    pub fn dedupe_key(&self) -> Option<String> {
+        match self {
+            Self::DeviceEventRaised {
+                device, event_id, ..
+            } => Some(format!("evt:{device}:{event_id}")),
+            _ => None,
+        }
+    }
+}
+
+impl Event {
+    pub fn new(at: Timestamp, body: EventBody) -> Self {
+        Self {
+            seq: 0,
+            id: Uuid::new_v4(),
+            at,
+            body,
+        }
+    }
+}

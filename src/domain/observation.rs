@@ -1,0 +1,67 @@
+//! Observations: decoded messages, before the projection decides whether they
+//! change anything.
+
+use jiff::Timestamp;
+
+use super::device::{DetectorClass, DeviceKind, Reported};
+
+/// What a device says about itself in a state report, beyond its state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SelfDescription {
+    pub kind: Option<DeviceKind>,
+    pub class: Option<DetectorClass>,
+    pub name: Option<String>,
+    pub building: Option<String>,
+    pub zone: Option<String>,
+    pub gateway: Option<String>,
+}
+
+/// One decoded message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Observation {
+    State {
+        device: String,
+        describes: SelfDescription,
+        reported: Reported,
+        retained: bool,
+        /// When the report was made: the receive time for live messages, the
+        /// payload's time for retained ones (unknown when it has none).
+        seen_at: Option<Timestamp>,
+    },
+    Availability {
+        device: String,
+        online: bool,
+        retained: bool,
+    },
+    GatewayAvailability {
+        gateway: String,
+        online: bool,
+        retained: bool,
+    },
+    DeviceEvent {
+        device: String,
+        event_id: String,
+        event: String,
+        text: Option<String>,
+        source_ts: Option<Timestamp>,
+    },
+    /// A payload that could not be decoded; `device` is known when the topic named one.
+    DataError {
+        device: Option<String>,
+        topic: String,
+        code: String,
+        reason: String,
+    },
+}
+
+impl Observation {
+    pub fn device(&self) -> Option<&str> {
+        match self {
+            Self::State { device, .. }
+            | Self::Availability { device, .. }
+            | Self::DeviceEvent { device, .. } => Some(device),
+            Self::DataError { device, .. } => device.as_deref(),
+            Self::GatewayAvailability { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,456 @@
+//! The projection: the fold of the event log into the state the screens draw.
+//!
+//! `observe` decides which events an observation produces (pure, no
+//! mutation); `apply` folds one event in. The recorder runs both; an attached
+//! console or a replay runs only `apply`, and ends in the same state.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::device::{
+    Availability, DataError, Device, DeviceKind, DeviceSpec, Gateway, Liveness, ReportedState,
+};
+use super::event::{Event, EventBody};
+use super::observation::{Observation, SelfDescription};
+
+/// Upper bound on devices outside the inventory, so a misbehaving publisher
+/// cannot grow memory without limit.
+pub const MAX_DISCOVERED: usize = 5_000;
+
+/// The broker link as last recorded in the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRecord {
+    pub online: bool,
+    pub since: Timestamp,
+}
+
+/// What an observation means for the log.
+#[derive(Debug, Default, PartialEq)]
+pub struct Observed {
+    /// Changes to append to the log, in order.
+    pub events: Vec<EventBody>,
+    /// A repeat that only proves the device alive at this time.
+    pub heartbeat: Option<(String, Timestamp)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Projection {
+    pub devices: BTreeMap<String, Device>,
+    pub gateways: BTreeMap<String, Gateway>,
+    pub link: Option<LinkRecord>,
+    /// Sequence number of the last event folded in.
+    pub last_seq: i64,
+}
+
+impl Projection {
+    /// Events that bring the log in line with the configured inventory.
+    pub fn reconcile_inventory(&self, inventory: &[DeviceSpec]) -> Vec<EventBody> {
+        let mut events = Vec::new();
+        for spec in inventory {
+            let current = self.devices.get(&spec.id);
+            let unchanged = current.is_some_and(|device| device.registered && device.spec == *spec);
+            if !unchanged {
+                events.push(EventBody::DeviceRegistered { spec: spec.clone() });
+            }
+        }
+        for device in self.devices.values().filter(|device| device.registered) {
+            if !inventory.iter().any(|spec| spec.id == device.spec.id) {
+                events.push(EventBody::DeviceUnregistered {
+                    device: device.spec.id.clone(),
+                });
+            }
+        }
+        events
+    }
+
+    /// Decides what an observation changes. `interval_s` is the report
+    /// interval assumed for devices outside the inventory.
+    pub fn observe(&self, observation: &Observation, interval_s: u32) -> Observed {
+        let mut out = Observed::default();
+        match observation {
+            Observation::State {
+                device,
+                describes,
+                reported,
+                retained,
+                seen_at,
+            } => {
+                let Some(kind) = self.ensure_known(device, describes, interval_s, &mut out) else {
+                    return out;
+                };
+                let current = self.devices.get(device);
+
+                if !ReportedState::valid_for(kind).contains(&reported.state) {
+                    let reason = invalid_state(reported.state, kind);
+                    self.data_error(device, "state", "bad_field", reason, &mut out);
+                    return out;
+                }
+
+                // A retained report older than what we already hold is history.
+                let last_seen = current.and_then(|device| device.last_seen);
+                if *retained
+                    && seen_at.is_none_or(|at| last_seen.is_some_and(|last| at < last))
+                    && current.is_some_and(|d| d.reported.is_some())
+                {
+                    return out;
+                }
+
+                let unchanged = current.is_some_and(|device| {
+                    device.reported.as_ref() == Some(reported) && device.data_error.is_none()
+                });
+                if unchanged {
+                    if let Some(at) = seen_at {
+                        out.heartbeat = Some((device.clone(), *at));
+                    }
+                } else {
+                    out.events.push(EventBody::StateReported {
+                        device: device.clone(),
+                        reported: reported.clone(),
+                        retained: *retained,
+                        seen_at: *seen_at,
+                    });
+                }
+            }
+            Observation::Availability {
+                device,
+                online,
+                retained,
+            } => {
+                if self
+                    .ensure_known(device, &SelfDescription::default(), interval_s, &mut out)
+                    .is_none()
+                {
+                    return out;
+                }
+                let now = availability_of(*online);
+                let current = self.devices.get(device).map(|device| device.availability);
+                if current != Some(now) {
+                    out.events.push(EventBody::AvailabilityChanged {
+                        device: device.clone(),
+                        online: *online,
+                        retained: *retained,
+                    });
+                }
+            }
+            Observation::GatewayAvailability {
+                gateway,
+                online,
+                retained,
+            } => {
+                let current = self
+                    .gateways
+                    .get(gateway)
+                    .map(|gateway| gateway.availability);
+                if current != Some(availability_of(*online)) {
+                    out.events.push(EventBody::GatewayAvailabilityChanged {
+                        gateway: gateway.clone(),
+                        online: *online,
+                        retained: *retained,
+                    });
+                }
+            }
+            Observation::DeviceEvent {
+                device,
+                event_id,
+                event,
+                text,
+                source_ts,
+            } => {
+                if self
+                    .ensure_known(device, &SelfDescription::default(), interval_s, &mut out)
+                    .is_none()
+                {
+                    return out;
+                }
+                out.events.push(EventBody::DeviceEventRaised {
+                    device: device.clone(),
+                    event_id: event_id.clone(),
+                    event: event.clone(),
+                    text: text.clone(),
+                    source_ts: *source_ts,
+                });
+            }
+            Observation::DataError {
+                device: Some(device),
+                topic,
+                code,
+                reason,
+            } => {
+                if self
+                    .ensure_known(device, &SelfDescription::default(), interval_s, &mut out)
+                    .is_some()
+                {
+                    self.data_error(device, topic, code, reason.clone(), &mut out);
+                }
+            }
+            Observation::DataError { device: None, .. } => {}
+        }
+        out
+    }
+
+    /// Folds one event into the state.
+    pub fn apply(&mut self, event: &Event) {
+        self.last_seq = self.last_seq.max(event.seq);
+        let at = event.at;
+        match &event.body {
+            EventBody::DeviceRegistered { spec } => {
+                let device = self
+                    .devices
+                    .entry(spec.id.clone())
+                    .or_insert_with(|| Device::new(spec.clone(), true));
+                device.spec = spec.clone();
+                device.registered = true;
+            }
+            EventBody::DeviceUnregistered { device } => {
+                if let Some(device) = self.devices.get_mut(device) {
+                    device.registered = false;
+                }
+            }
+            EventBody::DeviceDiscovered { spec } => {
+                let device = self
+                    .devices
+                    .entry(spec.id.clone())
+                    .or_insert_with(|| Device::new(spec.clone(), false));
+                if !device.registered {
+                    device.spec = spec.clone();
+                }
+            }
+            EventBody::StateReported {
+                device,
+                reported,
+                seen_at,
+                ..
+            } => {
+                if let Some(device) = self.devices.get_mut(device) {
+                    device.reported = Some(reported.clone());
+                    device.data_error = None;
+                    device.last_change = Some(seen_at.unwrap_or(at));
+                    if let Some(seen) = seen_at {
+                        device.last_seen =
+                            Some(device.last_seen.map_or(*seen, |last| last.max(*seen)));
+                    }
+                    device.remember(at, "state", reported.state.as_str());
+                }
+            }
+            EventBody::AvailabilityChanged { device, online, .. } => {
+                if let Some(device) = self.devices.get_mut(device) {
+                    device.availability = availability_of(*online);
+                    device.availability_since = Some(at);
+                    device.remember(at, "avail", if *online { "online" } else { "offline" });
+                }
+            }
+            EventBody::GatewayAvailabilityChanged {
+                gateway, online, ..
+            } => {
+                let entry = self
+                    .gateways
+                    .entry(gateway.clone())
+                    .or_insert_with(|| Gateway {
+                        id: gateway.clone(),
+                        availability: Availability::Unknown,
+                        since: None,
+                    });
+                entry.availability = availability_of(*online);
+                entry.since = Some(at);
+            }
+            EventBody::DeviceEventRaised { device, event, .. } => {
+                if let Some(device) = self.devices.get_mut(device) {
+                    device.remember(at, "event", event.clone());
+                }
+            }
+            EventBody::DataErrorRaised {
+                device,
+                topic,
+                code,
+                reason,
+            } => {
+                if let Some(device) = self.devices.get_mut(device) {
+                    device.data_error = Some(DataError {
+                        at,
+                        topic: topic.clone(),
+                        code: code.clone(),
+                        reason: reason.clone(),
+                    });
+                    device.remember(at, "data_error", code.clone());
+                }
+            }
+            EventBody::LinkChanged { online, .. } => {
+                self.link = Some(LinkRecord {
+                    online: *online,
+                    since: at,
+                });
+            }
+        }
+    }
+
+    /// Records a repeat report: moves `last_seen` forward, never back.
+    /// Returns true when it moved.
+    pub fn touch(&mut self, device: &str, at: Timestamp) -> bool {
+        let Some(device) = self.devices.get_mut(device) else {
+            return false;
+        };
+        if device.last_seen.is_some_and(|last| last >= at) {
+            return false;
+        }
+        device.last_seen = Some(at);
+        true
+    }
+
+    /// True when the device's gateway is known to be offline.
+    pub fn gateway_offline(&self, device: &Device) -> bool {
+        device
+            .spec
+            .gateway
+            .as_ref()
+            .and_then(|id| self.gateways.get(id))
+            .is_some_and(|gateway| gateway.availability == Availability::Offline)
+    }
+
+    /// The status of one device at `now`.
+    pub fn status_of(
+        &self,
+        device: &Device,
+        now: Timestamp,
+        liveness: Liveness,
+    ) -> super::DeviceStatus {
+        device.status(now, liveness, self.gateway_offline(device))
+    }
+
+    /// Makes sure the device exists once the pending events are applied,
+    /// adding a discovery event when needed. Returns its kind, or `None` when
+    /// the discovery limit is reached.
+    fn ensure_known(
+        &self,
+        id: &str,
+        describes: &SelfDescription,
+        interval_s: u32,
+        out: &mut Observed,
+    ) -> Option<DeviceKind> {
+        if let Some(device) = self.devices.get(id) {
+            if device.registered {
+                return Some(device.spec.kind);
+            }
+            let spec = discovered_spec(id, describes, interval_s, Some(&device.spec));
+            if spec != device.spec {
+                out.events.push(EventBody::DeviceDiscovered { spec });
+            }
+            return Some(device.spec.kind);
+        }
+
+        let discovered = self
+            .devices
+            .values()
+            .filter(|device| !device.registered)
+            .count();
+        if discovered >= MAX_DISCOVERED {
+            return None;
+        }
+        let spec = discovered_spec(id, describes, interval_s, None);
+        let kind = spec.kind;
+        out.events.push(EventBody::DeviceDiscovered { spec });
+        Some(kind)
+    }
+
+    fn data_error(
+        &self,
+        device: &str,
+        topic: &str,
+        code: &str,
+        reason: String,
+        out: &mut Observed,
+    ) {
+        let already = self.devices.get(device).is_some_and(|device| {
+            device
+                .data_error
+                .as_ref()
+                .is_some_and(|error| error.reason == reason)
+        });
+        if !already {
+            out.events.push(EventBody::DataErrorRaised {
+                device: device.to_owned(),
+                topic: topic.to_owned(),
+                code: code.to_owned(),
+                reason,
+            });
+        }
+    }
+}
+
+fn availability_of(online: bool) -> Availability {
+    if online {
+        Availability::Online
+    } else {
+        Availability::Offline
+    }
+}
+
+fn invalid_state(state: ReportedState, kind: DeviceKind) -> String {
+    format!(
+        "state \"{}\" is not valid for a {}",
+        state.as_str(),
+        kind.as_str()
+    )
+}
+
+/// The spec of a device outside the inventory, from what it says of itself;
+/// fields it leaves out keep their previous values.
+fn discovered_spec(
+    id: &str,
+    describes: &SelfDescription,
+    interval_s: u32,
+    previous: Option<&DeviceSpec>,
+) -> DeviceSpec {
+    let keep = |new: &Option<String>, old: Option<&String>| {
+        new.clone().or_else(|| old.cloned()).unwrap_or_default()
+    };
+    DeviceSpec {
+        id: id.to_owned(),
+        kind: describes
+            .kind
+            .or(previous.map(|spec| spec.kind))
+            .unwrap_or(DeviceKind::Unknown),
+        class: describes.class.or(previous.and_then(|spec| spec.class)),
+        name: describes
+            .name
+            .clone()
+            .or_else(|| previous.map(|spec| spec.name.clone()))
+            .unwrap_or_else(|| id.to_owned()),
+        building: keep(&describes.building, previous.map(|spec| &spec.building)),
+        zone: keep(&describes.zone, previous.map(|spec| &spec.zone)),
+        gateway: describes
+            .gateway
+            .clone()
+            .or_else(|| previous.and_then(|spec| spec.gateway.clone())),
+        interval_s: previous.map_or(interval_s, |spec| spec.interval_s),
+    }
+}
+
+/// Changed rows a console merges into its copy of the projection.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Delta {
+    pub devices: Vec<Device>,
+    pub gateways: Vec<Gateway>,
+    pub link: Option<LinkRecord>,
+    pub last_message: Option<Timestamp>,
+    /// Bad payloads counted so far (a total, not an increment).
+    pub bad_payloads: u64,
+    pub last_seq: i64,
+}
+
+impl Projection {
+    /// Replaces the rows a delta carries.
+    pub fn merge(&mut self, delta: Delta) {
+        for device in delta.devices {
+            self.devices.insert(device.spec.id.clone(), device);
+        }
+        for gateway in delta.gateways {
+            self.gateways.insert(gateway.id.clone(), gateway);
+        }
+        if delta.link.is_some() {
+            self.link = delta.link;
+        }
+        self.last_seq = self.last_seq.max(delta.last_seq);
+    }
+}

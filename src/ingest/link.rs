@@ -1,0 +1,286 @@
+//! The MQTT link: one rumqttc client with a fixed id and a persistent
+//! session, QoS 1 subscriptions renewed on every ConnAck, capped exponential
+//! backoff with jitter, and a link state the screens show.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, Transport};
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+
+use super::decode::{Limits, decode};
+use super::errors::BadPayloads;
+use super::topic::{Route, TopicRoot};
+use crate::domain::Observation;
+
+/// Where and how to connect.
+#[derive(Clone, Debug)]
+pub struct LinkOptions {
+    pub host: String,
+    pub port: u16,
+    /// TLS with this CA bundle (PEM); `Some(None)` uses the system roots.
+    pub tls: Option<Option<Vec<u8>>>,
+    pub client_id: String,
+    pub username: Option<String>,
+    /// Never logged; `Debug` of this struct is never logged either.
+    pub password: Option<String>,
+    pub keep_alive: Duration,
+    pub connect_timeout: Duration,
+    pub max_packet_bytes: usize,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+/// The state of the broker link, as shown in the status bar.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum LinkStatus {
+    /// Connecting; `attempt` counts from 1.
+    Connecting {
+        attempt: u32,
+    },
+    Online {
+        since: Timestamp,
+    },
+    /// Offline since the first failure; the next try is attempt `attempt + 1` at `retry_at`.
+    Offline {
+        since: Timestamp,
+        attempt: u32,
+        retry_at: Timestamp,
+        reason: String,
+    },
+}
+
+/// The link state with what the screens add to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LinkState {
+    pub status: LinkStatus,
+    /// False when the broker had no session for us at the last ConnAck:
+    /// messages sent while we were away may be missing.
+    pub session_present: Option<bool>,
+}
+
+impl Default for LinkState {
+    fn default() -> Self {
+        Self {
+            status: LinkStatus::Connecting { attempt: 1 },
+            session_present: None,
+        }
+    }
+}
+
+/// What the link hands to the recorder.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Inbound {
+    Observed {
+        observation: Observation,
+        received: Timestamp,
+    },
+    /// A message that names no device: a topic this console does not read,
+    /// or (`bad`) an unusable topic id, which is counted.
+    Unattributed {
+        received: Timestamp,
+        bad: bool,
+    },
+    Link(LinkStatus),
+}
+
+/// Delay before retry `attempt` (1-based): doubled each time up to `cap`,
+/// then scaled by a random factor in [0.5, 1.0) so that many consoles do not
+/// reconnect in step.
+pub fn backoff_delay(attempt: u32, base: Duration, cap: Duration, jitter: f64) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(20);
+    let full = base.saturating_mul(1 << exponent).min(cap);
+    full.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+}
+
+fn mqtt_options(options: &LinkOptions) -> MqttOptions {
+    let mut mqtt = MqttOptions::new(&options.client_id, &options.host, options.port);
+    mqtt.set_clean_session(false);
+    mqtt.set_keep_alive(options.keep_alive);
+    mqtt.set_max_packet_size(options.max_packet_bytes, options.max_packet_bytes);
+    if let Some(user) = &options.username {
+        mqtt.set_credentials(user, options.password.clone().unwrap_or_default());
+    }
+    match &options.tls {
+        None => {}
+        Some(Some(ca)) => {
+            mqtt.set_transport(Transport::tls(ca.clone(), None, None));
+        }
+        Some(None) => {
+            mqtt.set_transport(Transport::tls_with_default_config());
+        }
+    }
+    mqtt
+}
+
+/// Runs the link until `shutdown` turns true. Never returns early because
+/// the broker is unreachable: it keeps retrying with backoff.
+pub async fn run(
+    options: LinkOptions,
+    root: TopicRoot,
+    limits: Limits,
+    inbound: mpsc::Sender<Inbound>,
+    state: watch::Sender<LinkState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let (client, mut eventloop) = AsyncClient::new(mqtt_options(&options), 64);
+    eventloop
+        .network_options
+        .set_connection_timeout(options.connect_timeout.as_secs().max(1));
+    let filters = root.subscriptions();
+    let mut bad = BadPayloads::default();
+    let mut attempt: u32 = 1;
+    let mut offline_since: Option<Timestamp> = None;
+
+    tracing::info!(host = %options.host, port = options.port, client_id = %options.client_id, "connecting to broker");
+    loop {
+        let polled = tokio::select! {
+            _ = shutdown.changed() => break,
+            polled = eventloop.poll() => polled,
+        };
+        match polled {
+            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                let since = Timestamp::now();
+                tracing::info!(
+                    attempt,
+                    session_present = ack.session_present,
+                    "broker link online"
+                );
+                attempt = 1;
+                offline_since = None;
+                for filter in &filters {
+                    if let Err(error) = client.try_subscribe(filter, QoS::AtLeastOnce) {
+                        tracing::error!(%filter, %error, "subscribe request failed");
+                    }
+                }
+                state.send_replace(LinkState {
+                    status: LinkStatus::Online { since },
+                    session_present: Some(ack.session_present),
+                });
+                if inbound
+                    .send(Inbound::Link(LinkStatus::Online { since }))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(publish))) => {
+                let received = Timestamp::now();
+                let message = route_publish(&root, &limits, &mut bad, &publish, received);
+                if inbound.send(message).await.is_err() {
+                    break;
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                let now = Timestamp::now();
+                let first_failure = offline_since.is_none();
+                let since = *offline_since.get_or_insert(now);
+                let delay = backoff_delay(
+                    attempt,
+                    options.backoff_base,
+                    options.backoff_cap,
+                    fastrand::f64(),
+                );
+                let retry_at = now + delay;
+                let reason = error.to_string();
+                tracing::warn!(attempt, %reason, retry_in_ms = delay.as_millis() as u64, "broker link down");
+                let status = LinkStatus::Offline {
+                    since,
+                    attempt,
+                    retry_at,
+                    reason,
+                };
+                state.send_modify(|link| link.status = status.clone());
+                if first_failure && inbound.send(Inbound::Link(status)).await.is_err() {
+                    break;
+                }
+
+                tokio::select! {
+                    _ = shutdown.changed() => break,
+                    () = tokio::time::sleep(delay) => {}
+                }
+                attempt = attempt.saturating_add(1);
+                state.send_modify(|link| link.status = LinkStatus::Connecting { attempt });
+            }
+        }
+    }
+    let _ = client.try_disconnect();
+    tracing::info!("broker link stopped");
+}
+
+/// Routes and decodes one publish into what the recorder receives.
+fn route_publish(
+    root: &TopicRoot,
+    limits: &Limits,
+    bad: &mut BadPayloads,
+    publish: &rumqttc::Publish,
+    received: Timestamp,
+) -> Inbound {
+    let topic = publish.topic.clone();
+    let route = root.route(&topic);
+    match decode(&route, &publish.payload, publish.retain, received, limits) {
+        Ok(Some(observation)) => Inbound::Observed {
+            observation,
+            received,
+        },
+        Ok(None) if route == Route::BadId => {
+            bad.record(&topic, &publish.payload, &super::DecodeError::BadTopicId);
+            Inbound::Unattributed {
+                received,
+                bad: true,
+            }
+        }
+        Ok(None) => Inbound::Unattributed {
+            received,
+            bad: false,
+        },
+        Err(error) => {
+            bad.record(&topic, &publish.payload, &error);
+            let device = match &route {
+                Route::DeviceState(id) | Route::DeviceAvailability(id) | Route::DeviceEvent(id) => {
+                    Some(id.clone())
+                }
+                _ => None,
+            };
+            Inbound::Observed {
+                observation: Observation::DataError {
+                    device,
+                    topic: topic
+                        .strip_prefix(root.prefix())
+                        .unwrap_or(&topic)
+                        .to_owned(),
+                    code: error.code().to_owned(),
+                    reason: error.to_string(),
+                },
+                received,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_cap() {
+        let base = Duration::from_secs(1);
+        let cap = Duration::from_secs(30);
+        assert_eq!(backoff_delay(1, base, cap, 1.0), Duration::from_secs(1));
+        assert_eq!(backoff_delay(3, base, cap, 1.0), Duration::from_secs(4));
+        assert_eq!(backoff_delay(10, base, cap, 1.0), cap);
+        assert_eq!(backoff_delay(u32::MAX, base, cap, 1.0), cap);
+    }
+
+    #[test]
+    fn backoff_jitter_halves_at_most() {
+        let base = Duration::from_secs(8);
+        let cap = Duration::from_secs(60);
+        assert_eq!(backoff_delay(1, base, cap, 0.0), Duration::from_secs(4));
+        assert!(backoff_delay(1, base, cap, 0.7) < base);
+    }
+}

@@ -1,0 +1,95 @@
+//! The recorder role: exactly one process per database holds the lock and
+//! runs ingest into the store; other processes attach and follow the file.
+//!
+//! `start` wires the MQTT link to the writer thread. The writer is the only
+//! code that appends to the event log for ingested data.
+
+pub mod lock;
+pub mod writer;
+
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::config::Config;
+use crate::ingest::link::{self, LinkOptions};
+use crate::ingest::{Limits, LinkState, TopicRoot};
+use crate::store::{Store, StoreError};
+
+/// Capacity of the link → writer channel; when full, the link stops reading
+/// from the broker until the writer catches up, which is the backpressure
+/// MQTT flow control expects.
+const INBOUND_CAPACITY: usize = 8_192;
+
+/// A running recorder.
+pub struct Recorder {
+    shutdown: watch::Sender<bool>,
+    link: tokio::task::JoinHandle<()>,
+    writer: JoinHandle<()>,
+}
+
+impl Recorder {
+    /// Opens the store, registers the inventory and starts the link and the
+    /// writer. `on_commit` receives the changed rows when a console runs in
+    /// this process.
+    pub fn start(
+        config: &Config,
+        database: PathBuf,
+        link_state: watch::Sender<LinkState>,
+        on_commit: Option<writer::OnCommit>,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<Self, StoreError> {
+        let store = Store::open(&database)?;
+        let (inbound_tx, inbound_rx) = mpsc::channel(INBOUND_CAPACITY);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+
+        let settings = writer::Settings {
+            inventory: config.devices.clone(),
+            unregistered_interval_s: config.console.unregistered_interval_s,
+        };
+        let writer = writer::Writer::new(store, settings)?;
+        let writer = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer.run(inbound_rx, on_commit))
+            .expect("spawning the writer thread");
+
+        let url = config.broker_url();
+        let options = LinkOptions {
+            host: url.host,
+            port: url.port,
+            tls: url.tls.then(|| config.ca_pem.clone()),
+            client_id: config.broker.client_id.clone(),
+            username: config.broker.username.clone(),
+            password: config.password.clone(),
+            keep_alive: config.broker.keep_alive(),
+            connect_timeout: Duration::from_secs(config.broker.connect_timeout_s),
+            max_packet_bytes: config.broker.max_packet_bytes,
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(config.broker.retry_max_s),
+        };
+        let root = TopicRoot::new(&config.site.id);
+        let link = runtime.spawn(link::run(
+            options,
+            root,
+            Limits::default(),
+            inbound_tx,
+            link_state,
+            shutdown_rx,
+        ));
+        Ok(Self {
+            shutdown,
+            link,
+            writer,
+        })
+    }
+
+    /// Stops the link, lets the writer commit what it holds, and waits for both.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.link.await;
+        let writer = self.writer;
+        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+    }
+}

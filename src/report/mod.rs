@@ -1,0 +1,3 @@
+//! Read-only reports over a database: `guardroom status`.
+
+pub mod status;

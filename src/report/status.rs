@@ -1,0 +1,164 @@
+//! `guardroom status`: what the database says now, as text or as a stable
+//! JSON object (documented in the README).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::app::count;
+use crate::domain::device::Liveness;
+use crate::domain::{DeviceKind, DeviceStatus};
+use crate::i18n::Lang;
+use crate::recorder::lock;
+use crate::store::{Store, StoreError};
+
+/// Version of the JSON layout; bumped only when a key changes meaning or goes away.
+pub const STATUS_SCHEMA: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub schema: u32,
+    pub database: String,
+    pub generated_at: Timestamp,
+    /// True when a process holds the recorder lock of this database.
+    pub recorder_running: bool,
+    pub link: LinkSummary,
+    pub last_message: Option<Timestamp>,
+    pub bad_payloads: u64,
+    pub events: i64,
+    pub devices: DeviceSummary,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LinkSummary {
+    /// `online`, `offline`, or `unknown` when no recorder is running (the
+    /// last recorded state may be out of date then).
+    pub state: &'static str,
+    /// The state in the newest link event, whatever the recorder's state.
+    pub recorded_state: Option<&'static str>,
+    pub since: Option<Timestamp>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeviceSummary {
+    pub total: usize,
+    pub unregistered: usize,
+    /// Every status, zeros included, so consumers can rely on the keys.
+    pub by_status: BTreeMap<&'static str, usize>,
+    /// Per kind: `total` and a count per status.
+    pub by_kind: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
+}
+
+/// Reads the status of `database` at `now`.
+pub fn read(database: &Path, now: Timestamp, liveness: Liveness) -> Result<Status, StoreError> {
+    let store = Store::open_read_only(database)?;
+    let (projection, meta) = store.load_projection()?;
+    let summary = store.summary()?;
+    let recorder_running = lock::is_held(database);
+    let counts = count(&projection, now, liveness);
+
+    let recorded_state = projection
+        .link
+        .as_ref()
+        .map(|link| if link.online { "online" } else { "offline" });
+    let state = match (recorder_running, recorded_state) {
+        (true, Some(state)) => state,
+        (true, None) => "offline",
+        (false, _) => "unknown",
+    };
+
+    let mut by_status = BTreeMap::new();
+    for status in DeviceStatus::ALL {
+        by_status.insert(status.as_str(), counts.status_total(status));
+    }
+    let mut by_kind = BTreeMap::new();
+    for kind in DeviceKind::ALL {
+        let mut row = BTreeMap::new();
+        row.insert("total", counts.kind_total(kind));
+        for status in DeviceStatus::ALL {
+            row.insert(status.as_str(), counts.get(kind, status));
+        }
+        by_kind.insert(kind.as_str(), row);
+    }
+
+    Ok(Status {
+        schema: STATUS_SCHEMA,
+        database: database.display().to_string(),
+        generated_at: now,
+        recorder_running,
+        link: LinkSummary {
+            state,
+            recorded_state,
+            since: projection.link.as_ref().map(|link| link.since),
+        },
+        last_message: meta.last_message,
+        bad_payloads: meta.bad_payloads,
+        events: summary.event_count,
+        devices: DeviceSummary {
+            total: counts.total(),
+            unregistered: counts.unregistered,
+            by_status,
+            by_kind,
+        },
+    })
+}
+
+/// The status as text for a terminal, in the user's language.
+pub fn render_text(status: &Status, lang: Lang, tz: &jiff::tz::TimeZone) -> String {
+    let time = |ts: Option<Timestamp>| {
+        ts.map_or_else(
+            || lang.t("common.never").to_owned(),
+            |ts| {
+                ts.to_zoned_datetime(tz.clone())
+                    .strftime("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            },
+        )
+    };
+    let mut out = String::new();
+    out.push_str(&lang.tf("status.database", &[("path", &status.database)]));
+    out.push('\n');
+    let recorder = if status.recorder_running {
+        lang.t("status.recorder_running")
+    } else {
+        lang.t("status.recorder_stopped")
+    };
+    out.push_str(recorder);
+    out.push('\n');
+    out.push_str(&lang.tf(
+        "status.link",
+        &[
+            ("state", &lang.t(&format!("link.{}", status.link.state))),
+            ("since", &time(status.link.since)),
+        ],
+    ));
+    out.push('\n');
+    out.push_str(&lang.tf(
+        "status.last_message",
+        &[("time", &time(status.last_message))],
+    ));
+    out.push('\n');
+    out.push_str(&lang.tf(
+        "status.events",
+        &[("events", &status.events), ("bad", &status.bad_payloads)],
+    ));
+    out.push('\n');
+    out.push_str(&lang.tf(
+        "status.devices",
+        &[
+            ("total", &status.devices.total),
+            ("unregistered", &status.devices.unregistered),
+        ],
+    ));
+    out.push('\n');
+    for (status_name, count) in &status.devices.by_status {
+        if *count > 0 {
+            let label =
+                crate::i18n::width::pad(lang.t(&format!("device_status.{status_name}")), 14);
+            out.push_str(&format!("  {label} {count}\n"));
+        }
+    }
+    out
+}

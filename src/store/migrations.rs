@@ -1,0 +1,78 @@
+//! Versioned schema migrations, tracked in SQLite's `user_version`.
+//!
+//! A migration is appended, never edited: existing databases have already run
+//! the old text.
+
+use rusqlite::Connection;
+
+/// Each entry moves the schema from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: event log, device and gateway snapshots, metadata.
+    "
+    CREATE TABLE events (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id         TEXT    NOT NULL UNIQUE,
+        at_ms      INTEGER NOT NULL,
+        kind       TEXT    NOT NULL,
+        device     TEXT,
+        dedupe_key TEXT    UNIQUE,
+        body       TEXT    NOT NULL
+    );
+    CREATE INDEX events_by_device ON events (device, seq);
+    CREATE INDEX events_by_time ON events (at_ms);
+
+    CREATE TABLE devices (
+        id           TEXT    PRIMARY KEY,
+        snapshot     TEXT    NOT NULL,
+        last_seen_ms INTEGER,
+        rev          INTEGER NOT NULL
+    );
+    CREATE INDEX devices_by_rev ON devices (rev);
+
+    CREATE TABLE gateways (
+        id       TEXT    PRIMARY KEY,
+        snapshot TEXT    NOT NULL,
+        rev      INTEGER NOT NULL
+    );
+
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    ",
+];
+
+/// The schema version this build writes.
+pub fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the schema up to date. Fails on a database from a newer build
+/// instead of guessing at its layout.
+pub fn migrate(conn: &mut Connection) -> Result<(), MigrationError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if current > latest() {
+        return Err(MigrationError::TooNew {
+            found: current,
+            supported: latest(),
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "database schema migrated");
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error(
+        "database schema version {found} is newer than this build supports ({supported}); upgrade guardroom"
+    )]
+    TooNew { found: i64, supported: i64 },
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+}

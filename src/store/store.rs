@@ -1,0 +1,390 @@
+//! The store: one SQLite connection and the operations the recorder and the
+//! consoles need.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::migrations::{self, MigrationError};
+use crate::domain::projection::{LinkRecord, Projection};
+use crate::domain::time::{from_millis, to_millis};
+use crate::domain::{Device, Event, EventBody, Gateway};
+
+/// How long a writer waits for another writer's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the folder {path}: {error}")]
+    CreateDir {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot open database {path}: {error}")]
+    Open {
+        path: PathBuf,
+        error: rusqlite::Error,
+    },
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("stored row is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The `meta` values the screens and `status` show.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Meta {
+    /// Incremented by every commit; attached readers follow it.
+    pub rev: i64,
+    pub last_message: Option<Timestamp>,
+    pub bad_payloads: u64,
+}
+
+/// Work for one transaction, collected by the recorder.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Events to append, in order; `seq` is assigned on insert.
+    pub events: Vec<Event>,
+    /// Snapshots of the devices touched by this batch.
+    pub devices: Vec<Device>,
+    pub gateways: Vec<Gateway>,
+    pub last_message: Option<Timestamp>,
+    pub bad_payloads: u64,
+}
+
+/// What a commit wrote.
+#[derive(Debug, Default, PartialEq)]
+pub struct Committed {
+    pub rev: i64,
+    /// Events actually appended (redeliveries dropped), with their `seq`.
+    pub events: Vec<Event>,
+}
+
+/// Totals for `status`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub event_count: i64,
+    pub meta: Meta,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database for writing.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|error| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                error,
+            })?;
+        }
+        let mut conn = Connection::open(path).map_err(|error| StoreError::Open {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrations::migrate(&mut conn)?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens an existing database without writing to it.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|error| StoreError::Open {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if version > migrations::latest() {
+            return Err(MigrationError::TooNew {
+                found: version,
+                supported: migrations::latest(),
+            }
+            .into());
+        }
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// SQLite's `data_version`: changes when another connection commits.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))?)
+    }
+
+    /// Writes a batch in one transaction: events first (redeliveries skipped
+    /// by their dedupe key), then the snapshots, then `meta`.
+    pub fn commit(&mut self, batch: &Batch) -> Result<Committed, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut committed = Committed::default();
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (id, at_ms, kind, device, dedupe_key, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )?;
+            for event in &batch.events {
+                let body = serde_json::to_string(&event.body)?;
+                let inserted = insert.execute(params![
+                    event.id.to_string(),
+                    to_millis(event.at),
+                    event.body.kind(),
+                    event.body.device(),
+                    event.body.dedupe_key(),
+                    body,
+                ])?;
+                if inserted == 1 {
+                    let mut stored = event.clone();
+                    stored.seq = tx.last_insert_rowid();
+                    committed.events.push(stored);
+                }
+            }
+
+            let rev = read_meta_i64(&tx, "rev")?.unwrap_or(0) + 1;
+            committed.rev = rev;
+            let mut upsert_device = tx.prepare_cached(
+                "INSERT INTO devices (id, snapshot, last_seen_ms, rev) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot,
+                     last_seen_ms = excluded.last_seen_ms, rev = excluded.rev",
+            )?;
+            for device in &batch.devices {
+                upsert_device.execute(params![
+                    device.spec.id,
+                    serde_json::to_string(device)?,
+                    device.last_seen.map(to_millis),
+                    rev
+                ])?;
+            }
+            let mut upsert_gateway = tx.prepare_cached(
+                "INSERT INTO gateways (id, snapshot, rev) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot, rev = excluded.rev",
+            )?;
+            for gateway in &batch.gateways {
+                upsert_gateway.execute(params![
+                    gateway.id,
+                    serde_json::to_string(gateway)?,
+                    rev
+                ])?;
+            }
+
+            write_meta(&tx, "rev", &rev.to_string())?;
+            if let Some(at) = batch.last_message {
+                write_meta(&tx, "last_message_ms", &to_millis(at).to_string())?;
+            }
+            if batch.bad_payloads > 0 {
+                let total =
+                    read_meta_i64(&tx, "bad_payloads")?.unwrap_or(0) + batch.bad_payloads as i64;
+                write_meta(&tx, "bad_payloads", &total.to_string())?;
+            }
+        }
+        tx.commit()?;
+        Ok(committed)
+    }
+
+    /// Builds the projection from the snapshot rows; the link state comes
+    /// from the newest link event.
+    pub fn load_projection(&self) -> Result<(Projection, Meta), StoreError> {
+        let mut projection = Projection::default();
+        let mut rows = self.conn.prepare("SELECT snapshot FROM devices")?;
+        for snapshot in rows.query_map([], |row| row.get::<_, String>(0))? {
+            let device: Device = serde_json::from_str(&snapshot?)?;
+            projection.devices.insert(device.spec.id.clone(), device);
+        }
+        let mut rows = self.conn.prepare("SELECT snapshot FROM gateways")?;
+        for snapshot in rows.query_map([], |row| row.get::<_, String>(0))? {
+            let gateway: Gateway = serde_json::from_str(&snapshot?)?;
+            projection.gateways.insert(gateway.id.clone(), gateway);
+        }
+        projection.last_seq =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| {
+                    row.get(0)
+                })?;
+        projection.link = self.last_link()?;
+        Ok((projection, self.meta()?))
+    }
+
+    /// Device and gateway snapshots written after revision `rev`.
+    pub fn changed_since(&self, rev: i64) -> Result<(Vec<Device>, Vec<Gateway>), StoreError> {
+        let mut devices = Vec::new();
+        let mut rows = self
+            .conn
+            .prepare_cached("SELECT snapshot FROM devices WHERE rev > ?1")?;
+        for snapshot in rows.query_map([rev], |row| row.get::<_, String>(0))? {
+            devices.push(serde_json::from_str(&snapshot?)?);
+        }
+        let mut gateways = Vec::new();
+        let mut rows = self
+            .conn
+            .prepare_cached("SELECT snapshot FROM gateways WHERE rev > ?1")?;
+        for snapshot in rows.query_map([rev], |row| row.get::<_, String>(0))? {
+            gateways.push(serde_json::from_str(&snapshot?)?);
+        }
+        Ok((devices, gateways))
+    }
+
+    /// Up to `limit` events after `seq`, oldest first.
+    pub fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        let mut rows = self.conn.prepare_cached(
+            "SELECT seq, id, at_ms, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let mapped = rows.query_map(params![seq, limit as i64], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut events = Vec::new();
+        for row in mapped {
+            let (seq, id, at_ms, body) = row?;
+            events.push(Event {
+                seq,
+                id: id.parse().unwrap_or_default(),
+                at: from_millis(at_ms),
+                body: serde_json::from_str(&body)?,
+            });
+        }
+        Ok(events)
+    }
+
+    /// Folds the whole event log from the start. The result must equal the
+    /// snapshot-based projection, apart from `last_seen` of heartbeats.
+    pub fn replay(&self) -> Result<Projection, StoreError> {
+        let mut projection = Projection::default();
+        let mut after = 0;
+        loop {
+            let events = self.events_after(after, 10_000)?;
+            let Some(last) = events.last() else {
+                break;
+            };
+            after = last.seq;
+            for event in &events {
+                projection.apply(event);
+            }
+        }
+        Ok(projection)
+    }
+
+    /// The last recorded link state and the `meta` values, for followers.
+    pub fn load_link_and_meta(&self) -> Result<(Option<LinkRecord>, Meta), StoreError> {
+        Ok((self.last_link()?, self.meta()?))
+    }
+
+    pub fn meta(&self) -> Result<Meta, StoreError> {
+        Ok(Meta {
+            rev: read_meta_i64(&self.conn, "rev")?.unwrap_or(0),
+            last_message: read_meta_i64(&self.conn, "last_message_ms")?.map(from_millis),
+            bad_payloads: read_meta_i64(&self.conn, "bad_payloads")?
+                .unwrap_or(0)
+                .max(0) as u64,
+        })
+    }
+
+    pub fn summary(&self) -> Result<Summary, StoreError> {
+        let event_count = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM events", [], |row| row.get(0))?;
+        Ok(Summary {
+            event_count,
+            meta: self.meta()?,
+        })
+    }
+
+    /// True when an event with this dedupe key is already stored.
+    pub fn has_dedupe_key(&self, key: &str) -> Result<bool, StoreError> {
+        let found = self
+            .conn
+            .prepare_cached("SELECT 1 FROM events WHERE dedupe_key = ?1")?
+            .exists([key])?;
+        Ok(found)
+    }
+
+    /// Ids of the devices that have at least one stored event.
+    pub fn devices_with_events(&self) -> Result<BTreeSet<String>, StoreError> {
+        let mut rows = self
+            .conn
+            .prepare("SELECT DISTINCT device FROM events WHERE device IS NOT NULL")?;
+        let ids = rows.query_map([], |row| row.get::<_, String>(0))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+
+    /// Event counts by kind, for `status`.
+    pub fn event_counts(&self) -> Result<BTreeMap<String, i64>, StoreError> {
+        let mut rows = self
+            .conn
+            .prepare("SELECT kind, COUNT(*) FROM events GROUP BY kind")?;
+        let pairs = rows.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        Ok(pairs.collect::<Result<_, _>>()?)
+    }
+
+    fn last_link(&self) -> Result<Option<LinkRecord>, StoreError> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT at_ms, body FROM events WHERE kind = 'link_changed' ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((at_ms, body)) = row else {
+            return Ok(None);
+        };
+        let online = matches!(
+            serde_json::from_str(&body)?,
+            EventBody::LinkChanged { online: true, .. }
+        );
+        Ok(Some(LinkRecord {
+            online,
+            since: from_millis(at_ms),
+        }))
+    }
+}
+
+fn read_meta_i64(conn: &Connection, key: &str) -> Result<Option<i64>, rusqlite::Error> {
+    let value: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    Ok(value.and_then(|value| value.parse().ok()))
+}
+
+fn write_meta(conn: &Connection, key: &str, value: &str) -> Result<(), rusqlite::Error> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
