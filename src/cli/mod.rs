@@ -2,7 +2,7 @@
 
 mod check;
 pub mod console;
-mod serve;
+pub(crate) mod serve;
 mod status;
 
 use std::path::PathBuf;
@@ -56,7 +56,7 @@ pub enum Command {
     CheckConfig,
 }
 
-/// What every command needs before it starts.
+/// Settings every command needs before it starts.
 pub struct Context {
     pub lang: Lang,
     pub paths: Paths,
@@ -64,7 +64,7 @@ pub struct Context {
 }
 
 impl Context {
-    /// The language for messages printed before the configuration is read:
+    /// Chooses the language for messages printed before the configuration is read:
     /// `--lang`, else the locale.
     fn early_lang(cli: &Cli) -> Result<Lang, String> {
         match &cli.lang {
@@ -74,7 +74,7 @@ impl Context {
         }
     }
 
-    /// The configured language unless `--lang` was given.
+    /// Returns the configured language unless `--lang` was given.
     pub fn lang_for(&self, config: &Config) -> Lang {
         if self.cli.lang.is_some() {
             return self.lang;
@@ -98,7 +98,7 @@ impl Context {
         ExitCode::from(2)
     }
 
-    /// The database: `--db`, else the configuration, else the data directory.
+    /// Chooses the database: `--db`, else the configuration, else the data directory.
     pub fn database(&self, config: Option<&Config>) -> PathBuf {
         self.cli
             .db
@@ -107,7 +107,7 @@ impl Context {
             .unwrap_or_else(|| self.paths.default_database())
     }
 
-    /// The theme: `--theme`, else the configuration.
+    /// Chooses the theme: `--theme`, else the configuration.
     pub fn theme_name(&self, config: &Config) -> String {
         self.cli
             .theme

@@ -10,22 +10,18 @@ use crate::domain::device::Liveness;
 use crate::report::status;
 
 pub fn run(context: &Context, json: bool) -> ExitCode {
-    // A configuration is optional here: `status --db FILE` works without one,
-    // but a configuration that exists must be valid.
-    let config = match context.load_config() {
-        Ok(config) => Some(config),
-        Err(code)
-            if context.cli.config.is_some() || std::env::var_os("GUARDROOM_CONFIG").is_some() =>
-        {
-            return code;
+    // A configuration is optional here (`status --db FILE` works without
+    // one), but one that is named or present must be valid.
+    let named = context.cli.config.is_some()
+        || std::env::var_os("GUARDROOM_CONFIG").is_some_and(|value| !value.is_empty())
+        || context.paths.user_config_file().is_file();
+    let config = if named {
+        match context.load_config() {
+            Ok(config) => Some(config),
+            Err(code) => return code,
         }
-        Err(_) if context.cli.db.is_some() => None,
-        Err(code) => {
-            if context.paths.user_config_file().exists() {
-                return code;
-            }
-            None
-        }
+    } else {
+        None
     };
     let lang = config
         .as_ref()

@@ -23,7 +23,7 @@ pub struct Problem {
     pub reason: String,
 }
 
-/// Why no usable configuration could be had.
+/// Failure to find, read or validate the configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration file {path} given by {origin} does not exist")]
@@ -43,7 +43,7 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// The error as shown to the user, in their language.
+    /// Renders the error for the user, in their language.
     pub fn render(&self, lang: Lang) -> String {
         match self {
             Self::NotFound { path, origin } => lang.tf(
@@ -198,26 +198,46 @@ fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     format!("{line}:{column}")
 }
 
-/// Deserializes one section, recording its first problem and falling back to
+/// Deserializes one section, recording its problems and falling back to
 /// the defaults so that the other sections are still checked.
 fn section<T: DeserializeOwned + Default>(
     table: &toml::Table,
     name: &str,
     problems: &mut Vec<Problem>,
 ) -> T {
-    let Some(value) = table.get(name) else {
-        return T::default();
-    };
-    match deserialize(value.clone()) {
-        Ok(parsed) => parsed,
-        Err((path, reason)) => {
-            problems.push(Problem {
-                key: join_key(name, &path),
-                reason,
-            });
-            T::default()
+    match table.get(name) {
+        Some(value) => lenient(value.clone(), name, problems).unwrap_or_default(),
+        None => T::default(),
+    }
+}
+
+/// Deserializes a table, and after each failure drops the offending key and
+/// tries again, so that one bad key does not hide the problems after it.
+/// Returns what parsed in the end (dropped keys take their defaults) so the
+/// remaining values still get their own checks; `None` when nothing parsed.
+fn lenient<T: DeserializeOwned>(
+    mut value: toml::Value,
+    prefix: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    // Bounded: each round removes one key, and a table has few.
+    for _ in 0..32 {
+        match deserialize::<T>(value.clone()) {
+            Ok(parsed) => return Some(parsed),
+            Err((path, reason)) => {
+                problems.push(Problem {
+                    key: join_key(prefix, &path),
+                    reason,
+                });
+                let key = path.split('.').next().unwrap_or_default();
+                let removed = value.as_table_mut().and_then(|table| table.remove(key));
+                if key.is_empty() || removed.is_none() {
+                    return None;
+                }
+            }
         }
     }
+    None
 }
 
 fn deserialize<T: DeserializeOwned>(value: toml::Value) -> Result<T, (String, String)> {
@@ -235,7 +255,7 @@ fn join_key(prefix: &str, path: &str) -> String {
     }
 }
 
-/// The `[[devices]]` entries that parse, with their index.
+/// Parses the `[[devices]]` entries, keeping each one's index.
 fn device_entries(table: &toml::Table, problems: &mut Vec<Problem>) -> Vec<(usize, DeviceEntry)> {
     let Some(value) = table.get("devices") else {
         return Vec::new();
@@ -249,12 +269,10 @@ fn device_entries(table: &toml::Table, problems: &mut Vec<Problem>) -> Vec<(usiz
     };
     let mut entries = Vec::new();
     for (index, item) in array.iter().enumerate() {
-        match deserialize::<DeviceEntry>(item.clone()) {
-            Ok(entry) => entries.push((index, entry)),
-            Err((path, reason)) => problems.push(Problem {
-                key: join_key(&format!("devices[{index}]"), &path),
-                reason,
-            }),
+        if let Some(entry) =
+            lenient::<DeviceEntry>(item.clone(), &format!("devices[{index}]"), problems)
+        {
+            entries.push((index, entry));
         }
     }
     entries
@@ -398,7 +416,7 @@ fn check_devices(entries: &[(usize, DeviceEntry)], lang: Lang, problems: &mut Ve
     }
 }
 
-/// An id usable in a topic: non-empty, without `/`, spaces or anything the
+/// Checks that an id is usable in a topic: non-empty, without `/`, spaces or anything the
 /// sanitiser would remove.
 fn is_clean_id(id: &str) -> bool {
     !id.is_empty() && !id.contains(['/', ' ']) && sanitize(id) == id

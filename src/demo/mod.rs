@@ -1,19 +1,146 @@
-//! `guardroom demo`.
+//! `guardroom demo`: an embedded MQTT broker, a simulated community
+//! publishing on it, and the console on top. With `--headless`, the recorder
+//! runs alone instead of the console, for a set time.
+//!
+//! - [`site`]: the invented community's configuration, compiled in.
+//! - `broker`: rumqttd on 127.0.0.1 and a free port.
+//! - [`scenario`]: what each device reports and when, pure and seeded.
+//! - `cast`, `payload`: the devices' roles and their native payloads.
+//! - `simulator`: publishes the scenario through an MQTT client.
+//! - `headless`: the run without a screen.
 
+mod broker;
+mod cast;
+mod headless;
+mod payload;
+pub mod scenario;
+mod simulator;
+pub mod site;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use jiff::Timestamp;
+use tokio::time::Instant;
+
+use self::broker::EmbeddedBroker;
+use self::scenario::{SEED, Scenario};
+use self::simulator::Simulator;
 use crate::cli::Context;
+use crate::cli::console;
+use crate::config::Config;
+use crate::i18n::Lang;
+use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Run without a screen (broker, simulator and recorder only).
     #[arg(long)]
     pub headless: bool,
-    /// Stop after this many seconds.
-    #[arg(long, value_name = "SECS")]
+    /// With --headless: stop after this many seconds of simulation, then
+    /// print a summary (else run until Ctrl-C or SIGTERM).
+    #[arg(long, value_name = "SECS", requires = "headless")]
     pub duration: Option<u64>,
 }
 
-pub fn run(_context: &Context, _args: &DemoArgs) -> ExitCode {
-    ExitCode::SUCCESS
+/// Time allowed for the recorder's subscriptions to reach the broker after
+/// its link is online. The simulator waits for them, because rumqttd 0.20
+/// forwards at most 100 retained messages per filter to a late QoS 1
+/// subscriber, and the start-up snapshot contains several hundred.
+const SUBSCRIBE_GRACE: Duration = Duration::from_millis(300);
+
+/// How long the console's recorder may take to connect before the simulator
+/// starts anyway (for example when another process records this database).
+const RECORDER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often the database is checked for the recorder's link.
+const RECORDER_POLL: Duration = Duration::from_millis(100);
+
+pub fn run(context: &Context, args: &DemoArgs) -> ExitCode {
+    let config = match site::load(context.lang) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!(
+                "{}",
+                context.lang.tf(
+                    "demo.site_invalid",
+                    &[("error", &error.render(context.lang))]
+                )
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let lang = context.lang_for(&config);
+    let database = context
+        .cli
+        .db
+        .clone()
+        .unwrap_or_else(|| context.paths.demo_database());
+    if args.headless {
+        headless::run(config, database, args.duration, lang)
+    } else {
+        run_console(context, config, database, lang)
+    }
+}
+
+/// Starts broker and simulator, then runs the console session on them.
+fn run_console(context: &Context, config: Config, database: PathBuf, lang: Lang) -> ExitCode {
+    eprintln!(
+        "{}",
+        lang.tf("demo.database", &[("path", &database.display())])
+    );
+    let runtime = console::runtime();
+    let broker = match runtime.block_on(EmbeddedBroker::start()) {
+        Ok(broker) => broker,
+        Err(error) => {
+            tracing::error!(%error, "embedded broker did not start");
+            eprintln!("{}", lang.tf("demo.broker_failed", &[("error", &error)]));
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = site::use_broker(config, &broker);
+
+    let scenario = Scenario::new(&config, SEED);
+    let ready = recorder_online(database.clone(), Timestamp::now());
+    let simulator = Simulator::start(scenario, broker.address(), ready, runtime.handle());
+    let code = console::open(context, &config, database, &runtime);
+    runtime.block_on(simulator.stop());
+    code
+}
+
+/// Completes once the database records the recorder's link online at or
+/// after `since`, plus [`SUBSCRIBE_GRACE`], or after [`RECORDER_TIMEOUT`].
+/// The console starts its recorder inside `console::open`, so the database
+/// is the one place this module can see it from.
+async fn recorder_online(database: PathBuf, since: Timestamp) {
+    // The log stores times in milliseconds.
+    let since = Timestamp::from_millisecond(since.as_millisecond()).unwrap_or(since);
+    let deadline = Instant::now() + RECORDER_TIMEOUT;
+    while Instant::now() < deadline {
+        let path = database.clone();
+        let online = tokio::task::spawn_blocking(move || link_online_since(&path, since))
+            .await
+            .unwrap_or(false);
+        if online {
+            tokio::time::sleep(SUBSCRIBE_GRACE).await;
+            return;
+        }
+        tokio::time::sleep(RECORDER_POLL).await;
+    }
+    tracing::warn!(
+        timeout_s = RECORDER_TIMEOUT.as_secs(),
+        database = %database.display(),
+        "no recorder connected to the embedded broker; simulating anyway"
+    );
+}
+
+fn link_online_since(database: &std::path::Path, since: Timestamp) -> bool {
+    let Ok(store) = Store::open_read_only(database) else {
+        return false;
+    };
+    matches!(
+        store.load_link_and_meta(),
+        Ok((Some(link), _)) if link.online && link.since >= since
+    )
 }

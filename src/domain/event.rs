@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::device::{DeviceSpec, Reported};
+use super::time::{from_millis, to_millis};
 
 /// An event as stored: its place in the log, its identity and its time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,12 +25,12 @@ pub struct Event {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventBody {
-    /// The inventory added a device or changed what it says about one.
+    /// The inventory added a device or changed its description.
     DeviceRegistered { spec: DeviceSpec },
     /// The inventory no longer lists a device that is still known.
     DeviceUnregistered { device: String },
     /// A device outside the inventory published for the first time, or
-    /// changed what it says it is.
+    /// changed its self-description.
     DeviceDiscovered { spec: DeviceSpec },
     /// A device reported a state that differs from its last good one.
     StateReported {
@@ -88,7 +89,7 @@ impl EventBody {
         }
     }
 
-    /// The device the event is about, if any.
+    /// Returns the device the event is about, if any.
     pub fn device(&self) -> Option<&str> {
         match self {
             Self::DeviceRegistered { spec } | Self::DeviceDiscovered { spec } => Some(&spec.id),
@@ -101,7 +102,7 @@ impl EventBody {
         }
     }
 
-    /// A key under which a redelivered copy of the same event is recognised.
+    /// Returns the key under which a redelivered copy of the event is recognised.
     pub fn dedupe_key(&self) -> Option<String> {
         match self {
             Self::DeviceEventRaised {
@@ -113,11 +114,14 @@ impl EventBody {
 }
 
 impl Event {
+    /// Creates an event at `at`, cut to whole milliseconds because the store
+    /// keeps event times in milliseconds: the state folded live must equal
+    /// the state replayed from the log.
     pub fn new(at: Timestamp, body: EventBody) -> Self {
         Self {
             seq: 0,
             id: Uuid::new_v4(),
-            at,
+            at: from_millis(to_millis(at)),
             body,
         }
     }

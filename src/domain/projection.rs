@@ -26,7 +26,7 @@ pub struct LinkRecord {
     pub since: Timestamp,
 }
 
-/// What an observation means for the log.
+/// The outcome of one observation: events to log and a heartbeat.
 #[derive(Debug, Default, PartialEq)]
 pub struct Observed {
     /// Changes to append to the log, in order.
@@ -88,12 +88,7 @@ impl Projection {
                     return out;
                 }
 
-                // A retained report older than what we already hold is history.
-                let last_seen = current.and_then(|device| device.last_seen);
-                if *retained
-                    && seen_at.is_none_or(|at| last_seen.is_some_and(|last| at < last))
-                    && current.is_some_and(|d| d.reported.is_some())
-                {
+                if *retained && current.is_some_and(|device| is_history(device, *seen_at)) {
                     return out;
                 }
 
@@ -308,7 +303,7 @@ impl Projection {
             .is_some_and(|gateway| gateway.availability == Availability::Offline)
     }
 
-    /// The status of one device at `now`.
+    /// Judges the status of one device at `now`, its gateway included.
     pub fn status_of(
         &self,
         device: &Device,
@@ -378,6 +373,19 @@ impl Projection {
     }
 }
 
+/// True when a retained report adds nothing to what the device already
+/// holds: it is untimed, or older than the last report seen.
+fn is_history(device: &Device, seen_at: Option<Timestamp>) -> bool {
+    if device.reported.is_none() {
+        return false;
+    }
+    match (seen_at, device.last_seen) {
+        (None, _) => true,
+        (Some(at), Some(last)) => at < last,
+        (Some(_), None) => false,
+    }
+}
+
 fn availability_of(online: bool) -> Availability {
     if online {
         Availability::Online
@@ -394,7 +402,7 @@ fn invalid_state(state: ReportedState, kind: DeviceKind) -> String {
     )
 }
 
-/// The spec of a device outside the inventory, from what it says of itself;
+/// Builds the spec of a device outside the inventory from its self-description;
 /// fields it leaves out keep their previous values.
 fn discovered_spec(
     id: &str,
@@ -452,5 +460,297 @@ impl Projection {
             self.link = delta.link;
         }
         self.last_seq = self.last_seq.max(delta.last_seq);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::SignedDuration;
+
+    use super::*;
+    use crate::domain::device::Reported;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    fn door_spec(id: &str) -> DeviceSpec {
+        DeviceSpec {
+            id: id.into(),
+            kind: DeviceKind::Door,
+            class: None,
+            name: format!("门 {id}"),
+            building: "1号楼".into(),
+            zone: String::new(),
+            gateway: None,
+            interval_s: 60,
+        }
+    }
+
+    fn reported(state: ReportedState) -> Reported {
+        Reported {
+            state,
+            locked: None,
+            recording: None,
+            battery: None,
+            battery_low: false,
+            signal: None,
+        }
+    }
+
+    fn state(
+        device: &str,
+        state: ReportedState,
+        retained: bool,
+        seen_at: Option<Timestamp>,
+    ) -> Observation {
+        Observation::State {
+            device: device.into(),
+            describes: SelfDescription::default(),
+            reported: reported(state),
+            retained,
+            seen_at,
+        }
+    }
+
+    /// Observes and applies, as the recorder does; returns the event kinds.
+    fn feed(
+        projection: &mut Projection,
+        observation: &Observation,
+        now: Timestamp,
+    ) -> Vec<&'static str> {
+        let observed = projection.observe(observation, 300);
+        let kinds = observed.events.iter().map(EventBody::kind).collect();
+        for body in observed.events {
+            projection.apply(&Event::new(now, body));
+        }
+        if let Some((device, at)) = observed.heartbeat {
+            projection.touch(&device, at);
+        }
+        kinds
+    }
+
+    fn with_door() -> Projection {
+        let mut projection = Projection::default();
+        for body in projection.reconcile_inventory(&[door_spec("d1")]) {
+            projection.apply(&Event::new(at(0), body));
+        }
+        projection
+    }
+
+    #[test]
+    fn change_is_event_repeat_is_heartbeat() {
+        let mut projection = with_door();
+        let first = feed(
+            &mut projection,
+            &state("d1", ReportedState::Closed, false, Some(at(1))),
+            at(1),
+        );
+        assert_eq!(first, ["state_reported"]);
+        let repeat = feed(
+            &mut projection,
+            &state("d1", ReportedState::Closed, false, Some(at(5))),
+            at(5),
+        );
+        assert!(repeat.is_empty(), "a repeat is not an event: {repeat:?}");
+        assert_eq!(projection.devices["d1"].last_seen, Some(at(5)));
+        assert_eq!(projection.devices["d1"].last_change, Some(at(1)));
+    }
+
+    #[test]
+    fn older_retained_report_is_history() {
+        let mut projection = with_door();
+        feed(
+            &mut projection,
+            &state("d1", ReportedState::Open, false, Some(at(100))),
+            at(100),
+        );
+        let events = feed(
+            &mut projection,
+            &state("d1", ReportedState::Closed, true, Some(at(50))),
+            at(101),
+        );
+        assert!(events.is_empty(), "{events:?}");
+        assert_eq!(
+            projection.devices["d1"].reported.as_ref().unwrap().state,
+            ReportedState::Open
+        );
+        let untimed = feed(
+            &mut projection,
+            &state("d1", ReportedState::Closed, true, None),
+            at(102),
+        );
+        assert!(untimed.is_empty(), "{untimed:?}");
+    }
+
+    #[test]
+    fn retained_report_keeps_its_age() {
+        let mut projection = with_door();
+        let old = at(100) - SignedDuration::from_hours(2);
+        feed(
+            &mut projection,
+            &state("d1", ReportedState::Closed, true, Some(old)),
+            at(100),
+        );
+        let device = &projection.devices["d1"];
+        assert_eq!(device.last_seen, Some(old));
+        assert!(device.is_stale(at(100), Default::default()));
+    }
+
+    #[test]
+    fn state_invalid_for_kind_is_data_error() {
+        let mut projection = with_door();
+        feed(
+            &mut projection,
+            &state("d1", ReportedState::Closed, false, Some(at(1))),
+            at(1),
+        );
+        let events = feed(
+            &mut projection,
+            &state("d1", ReportedState::VideoLoss, false, Some(at(2))),
+            at(2),
+        );
+        assert_eq!(events, ["data_error_raised"]);
+        let device = &projection.devices["d1"];
+        assert_eq!(
+            device.reported.as_ref().unwrap().state,
+            ReportedState::Closed,
+            "last good state kept"
+        );
+        assert_eq!(device.data_error.as_ref().unwrap().code, "bad_field");
+    }
+
+    #[test]
+    fn data_error_recorded_once_then_cleared() {
+        let mut projection = with_door();
+        let bad = Observation::DataError {
+            device: Some("d1".into()),
+            topic: "dev/d1/state".into(),
+            code: "invalid_json".into(),
+            reason: "invalid JSON".into(),
+        };
+        assert_eq!(feed(&mut projection, &bad, at(1)), ["data_error_raised"]);
+        assert!(
+            feed(&mut projection, &bad, at(2)).is_empty(),
+            "repeat errors are only counted"
+        );
+        let good = feed(
+            &mut projection,
+            &state("d1", ReportedState::Closed, false, Some(at(3))),
+            at(3),
+        );
+        assert_eq!(good, ["state_reported"]);
+        assert!(projection.devices["d1"].data_error.is_none());
+    }
+
+    #[test]
+    fn unregistered_device_is_discovered() {
+        let mut projection = with_door();
+        let observation = Observation::State {
+            device: "stray".into(),
+            describes: SelfDescription {
+                kind: Some(DeviceKind::Camera),
+                name: Some("野摄像机".into()),
+                ..SelfDescription::default()
+            },
+            reported: reported(ReportedState::Ok),
+            retained: false,
+            seen_at: Some(at(1)),
+        };
+        assert_eq!(
+            feed(&mut projection, &observation, at(1)),
+            ["device_discovered", "state_reported"]
+        );
+        let device = &projection.devices["stray"];
+        assert!(!device.registered);
+        assert_eq!(device.spec.kind, DeviceKind::Camera);
+        assert_eq!(device.spec.name, "野摄像机");
+        assert_eq!(device.spec.interval_s, 300);
+    }
+
+    #[test]
+    fn availability_changes_only_on_change() {
+        let mut projection = with_door();
+        let offline = Observation::Availability {
+            device: "d1".into(),
+            online: false,
+            retained: false,
+        };
+        assert_eq!(
+            feed(&mut projection, &offline, at(1)),
+            ["availability_changed"]
+        );
+        assert!(feed(&mut projection, &offline, at(2)).is_empty());
+        assert_eq!(projection.devices["d1"].availability, Availability::Offline);
+    }
+
+    #[test]
+    fn gateway_offline_makes_children_offline() {
+        let mut spec = door_spec("d1");
+        spec.gateway = Some("gw".into());
+        let mut projection = Projection::default();
+        for body in projection.reconcile_inventory(&[spec]) {
+            projection.apply(&Event::new(at(0), body));
+        }
+        feed(
+            &mut projection,
+            &state("d1", ReportedState::Closed, false, Some(at(1))),
+            at(1),
+        );
+        let gateway = Observation::GatewayAvailability {
+            gateway: "gw".into(),
+            online: false,
+            retained: true,
+        };
+        feed(&mut projection, &gateway, at(2));
+        let device = &projection.devices["d1"];
+        assert_eq!(
+            projection.status_of(device, at(3), Default::default()),
+            super::super::DeviceStatus::Offline
+        );
+    }
+
+    #[test]
+    fn inventory_reconcile_adds_changes_removes() {
+        let projection = with_door();
+        assert!(
+            projection
+                .reconcile_inventory(&[door_spec("d1")])
+                .is_empty(),
+            "unchanged inventory"
+        );
+        let mut renamed = door_spec("d1");
+        renamed.name = "新名字".into();
+        let events = projection.reconcile_inventory(&[renamed, door_spec("d2")]);
+        let kinds: Vec<_> = events.iter().map(EventBody::kind).collect();
+        assert_eq!(kinds, ["device_registered", "device_registered"]);
+        let removed = projection.reconcile_inventory(&[]);
+        let kinds: Vec<_> = removed.iter().map(EventBody::kind).collect();
+        assert_eq!(kinds, ["device_unregistered"]);
+    }
+
+    #[test]
+    fn discovery_is_bounded() {
+        let mut projection = Projection::default();
+        for index in 0..MAX_DISCOVERED {
+            let spec = DeviceSpec {
+                id: format!("x{index}"),
+                kind: DeviceKind::Unknown,
+                class: None,
+                name: String::new(),
+                building: String::new(),
+                zone: String::new(),
+                gateway: None,
+                interval_s: 300,
+            };
+            projection.apply(&Event::new(at(0), EventBody::DeviceDiscovered { spec }));
+        }
+        let events = feed(
+            &mut projection,
+            &state("one-more", ReportedState::Normal, false, Some(at(1))),
+            at(1),
+        );
+        assert!(events.is_empty(), "{events:?}");
+        assert!(!projection.devices.contains_key("one-more"));
     }
 }

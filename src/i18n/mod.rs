@@ -97,7 +97,7 @@ impl Lang {
         }
     }
 
-    /// The text for `key`.
+    /// Looks up the text for `key`.
     pub fn t(self, key: &str) -> &'static str {
         self.catalog()
             .get(key)
@@ -111,7 +111,16 @@ impl Lang {
             })
     }
 
-    /// The text for `key` with `{name}` placeholders filled in.
+    /// Looks up the text for `key` if the catalog has it, for keys built from data
+    /// (an event type from the network) that may have no translation.
+    pub fn try_t(self, key: &str) -> Option<&'static str> {
+        self.catalog()
+            .get(key)
+            .or_else(|| EN.get(key))
+            .map(String::as_str)
+    }
+
+    /// Looks up the text for `key` and fills in its `{name}` placeholders.
     pub fn tf(self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         let mut text = self.t(key).to_owned();
         for (name, value) in args {
@@ -121,7 +130,7 @@ impl Lang {
     }
 }
 
-/// All keys of a catalog, for the completeness tests.
+/// Lists all keys of a catalog, for the completeness tests.
 pub fn keys(lang: Lang) -> Vec<&'static str> {
     let mut keys: Vec<&'static str> = lang.catalog().keys().map(String::as_str).collect();
     keys.sort_unstable();

@@ -14,7 +14,7 @@ use super::errors::BadPayloads;
 use super::topic::{Route, TopicRoot};
 use crate::domain::Observation;
 
-/// Where and how to connect.
+/// Connection settings of the link.
 #[derive(Clone, Debug)]
 pub struct LinkOptions {
     pub host: String,
@@ -70,7 +70,7 @@ impl Default for LinkState {
     }
 }
 
-/// What the link hands to the recorder.
+/// A message from the link to the recorder.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Inbound {
     Observed {

@@ -1,4 +1,4 @@
-//! `guardroom status`: what the database says now, as text or as a stable
+//! `guardroom status`: the database's current state, as text or as a stable
 //! JSON object (documented in the README).
 
 use std::collections::BTreeMap;

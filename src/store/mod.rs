@@ -2,9 +2,9 @@
 //! spare a full replay at start-up, and the small `meta` table.
 //!
 //! Writes happen on one thread at a time in `BEGIN IMMEDIATE` transactions;
-//! readers (attached consoles, `status`) never block the writer thanks to WAL.
+//! in WAL mode, readers (attached consoles, `status`) do not block the writer.
 
+mod database;
 mod migrations;
-mod store;
 
-pub use store::{Batch, Committed, Meta, Store, StoreError, Summary};
+pub use database::{Batch, Committed, Meta, Store, StoreError, Summary};

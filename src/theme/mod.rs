@@ -68,7 +68,7 @@ pub enum ThemeError {
 }
 
 impl Theme {
-    /// A built-in theme by name, or a theme file by path (anything with a
+    /// Resolves a built-in theme by name, or a theme file by path (anything with a
     /// `/` or ending in `.toml`), laid over the default theme.
     pub fn resolve(name: &str) -> Result<Self, ThemeError> {
         let base = parse(
@@ -193,7 +193,7 @@ fn parse(name: &str, source: &str) -> Result<ThemeFile, ThemeError> {
     })
 }
 
-/// A colour name (`red`, `light-blue`, `reset`…) or `#rrggbb`.
+/// Parses a colour name (`red`, `light-blue`, `reset`…) or `#rrggbb`.
 fn colour(theme: &str, text: &str) -> Result<Color, ThemeError> {
     text.parse::<Color>().map_err(|_| ThemeError::Invalid {
         name: theme.to_owned(),

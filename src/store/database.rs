@@ -58,7 +58,7 @@ pub struct Batch {
     pub bad_payloads: u64,
 }
 
-/// What a commit wrote.
+/// The result of a commit.
 #[derive(Debug, Default, PartialEq)]
 pub struct Committed {
     pub rev: i64,
@@ -294,7 +294,7 @@ impl Store {
         Ok(projection)
     }
 
-    /// The last recorded link state and the `meta` values, for followers.
+    /// Reads the last recorded link state and the `meta` values, for followers.
     pub fn load_link_and_meta(&self) -> Result<(Option<LinkRecord>, Meta), StoreError> {
         Ok((self.last_link()?, self.meta()?))
     }

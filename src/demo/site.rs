@@ -1,0 +1,57 @@
+//! The demo site: an invented residential community, compiled in so that
+//! `guardroom demo` works from any directory.
+
+use std::path::Path;
+
+use super::broker::EmbeddedBroker;
+use crate::config::{self, Config, ConfigError};
+use crate::i18n::Lang;
+
+/// The demo community's configuration and inventory.
+pub const SITE_TOML: &str = include_str!("../../config/demo-site.toml");
+
+/// Loads and validates the demo site.
+pub fn load(lang: Lang) -> Result<Config, ConfigError> {
+    config::load_str(SITE_TOML, "config/demo-site.toml", Path::new("."), lang)
+}
+
+/// Points the configuration at the embedded broker.
+pub(super) fn use_broker(mut config: Config, broker: &EmbeddedBroker) -> Config {
+    config.broker.url = broker.url();
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::domain::DeviceKind;
+
+    #[test]
+    fn site_is_valid_and_large() {
+        let config = load(Lang::En).unwrap_or_else(|error| panic!("{}", error.render(Lang::En)));
+        assert!(
+            config.devices.len() >= 300,
+            "{} devices",
+            config.devices.len()
+        );
+        let buildings: BTreeSet<&str> = config
+            .devices
+            .iter()
+            .map(|device| device.building.as_str())
+            .filter(|building| building.ends_with("号楼"))
+            .collect();
+        assert!(buildings.len() >= 6, "residential buildings: {buildings:?}");
+        for kind in [DeviceKind::Door, DeviceKind::Camera, DeviceKind::Detector] {
+            assert!(config.devices.iter().any(|device| device.kind == kind));
+        }
+        let gateways: BTreeSet<_> = config
+            .devices
+            .iter()
+            .filter_map(|device| device.gateway.as_deref())
+            .collect();
+        assert!(gateways.len() >= 3, "gateways: {gateways:?}");
+        assert!(config.devices.iter().any(|device| device.interval_s <= 4));
+    }
+}

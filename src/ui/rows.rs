@@ -1,0 +1,232 @@
+//! Data to rows: the filtered, sorted device list the tables draw. Pure
+//! functions of the app state, the view state and the time.
+
+use jiff::Timestamp;
+
+use super::state::{SortKey, StatusFilter, UiState};
+use crate::app::App;
+use crate::domain::{Device, DeviceStatus};
+
+/// One device as a list shows it.
+#[derive(Clone, Debug)]
+pub struct DeviceRow<'a> {
+    pub device: &'a Device,
+    pub status: DeviceStatus,
+}
+
+/// Returns the devices that pass the view's filters, sorted by its sort key.
+pub fn device_rows<'a>(app: &'a App, ui: &UiState, now: Timestamp) -> Vec<DeviceRow<'a>> {
+    let mut rows = filtered(app, ui, now);
+    rows.sort_unstable_by(|a, b| compare(ui.sort, a, b));
+    rows
+}
+
+/// Returns the first `count` rows of [`device_rows`] and the total, without sorting
+/// the rows past them: a frame shows a screenful, not ten thousand rows.
+pub fn device_rows_head<'a>(
+    app: &'a App,
+    ui: &UiState,
+    now: Timestamp,
+    count: usize,
+) -> (usize, Vec<DeviceRow<'a>>) {
+    let rows = filtered(app, ui, now);
+    let total = rows.len();
+    (total, head(rows, count, |a, b| compare(ui.sort, a, b)))
+}
+
+/// Sorts only the smallest `count` rows: a linear selection first, then a
+/// sort of what is left.
+fn head<'a>(
+    mut rows: Vec<DeviceRow<'a>>,
+    count: usize,
+    order: impl Fn(&DeviceRow<'a>, &DeviceRow<'a>) -> std::cmp::Ordering,
+) -> Vec<DeviceRow<'a>> {
+    if count == 0 {
+        return Vec::new();
+    }
+    if rows.len() > count {
+        rows.select_nth_unstable_by(count - 1, &order);
+        rows.truncate(count);
+    }
+    rows.sort_unstable_by(&order);
+    rows
+}
+
+fn filtered<'a>(app: &'a App, ui: &UiState, now: Timestamp) -> Vec<DeviceRow<'a>> {
+    let needle = ui.filter.trim();
+    app.projection
+        .devices
+        .values()
+        .filter(|device| ui.kind.is_none_or(|kind| device.spec.kind == kind))
+        .filter(|device| {
+            ui.building
+                .as_ref()
+                .is_none_or(|b| device.spec.building == *b)
+        })
+        .filter(|device| needle.is_empty() || matches_text(device, needle))
+        .map(|device| DeviceRow {
+            device,
+            status: app.status_of(device, now),
+        })
+        .filter(|row| match ui.status {
+            StatusFilter::All => true,
+            StatusFilter::Abnormal => row.status.is_abnormal(),
+            StatusFilter::Only(status) => row.status == status,
+        })
+        .collect()
+}
+
+fn compare(sort: SortKey, a: &DeviceRow, b: &DeviceRow) -> std::cmp::Ordering {
+    match sort {
+        SortKey::Status => a
+            .status
+            .cmp(&b.status)
+            .then_with(|| location_order(a.device, b.device)),
+        SortKey::Location => location_order(a.device, b.device),
+        SortKey::Name => a
+            .device
+            .spec
+            .name
+            .cmp(&b.device.spec.name)
+            .then_with(|| a.device.spec.id.cmp(&b.device.spec.id)),
+        // Never heard first, then the longest silence.
+        SortKey::Age => a
+            .device
+            .last_seen
+            .cmp(&b.device.last_seen)
+            .then_with(|| a.device.spec.id.cmp(&b.device.spec.id)),
+    }
+}
+
+/// Devices that need a look, most urgent first, for the overview: the
+/// total and the first `count`.
+pub fn attention_rows(app: &App, now: Timestamp, count: usize) -> (usize, Vec<DeviceRow<'_>>) {
+    let rows: Vec<DeviceRow<'_>> = app
+        .projection
+        .devices
+        .values()
+        .map(|device| DeviceRow {
+            device,
+            status: app.status_of(device, now),
+        })
+        .filter(|row| row.status.is_abnormal() && row.status != DeviceStatus::Unknown)
+        .collect();
+    let total = rows.len();
+    (
+        total,
+        head(rows, count, |a, b| compare(SortKey::Status, a, b)),
+    )
+}
+
+/// Lists the buildings named by devices, in natural order.
+pub fn buildings(app: &App) -> Vec<String> {
+    let mut names: Vec<String> = app
+        .projection
+        .devices
+        .values()
+        .map(|device| device.spec.building.clone())
+        .filter(|name| !name.is_empty())
+        .collect();
+    names.sort_by(|a, b| natural_order(a, b));
+    names.dedup();
+    names
+}
+
+fn matches_text(device: &Device, needle: &str) -> bool {
+    [
+        &device.spec.id,
+        &device.spec.name,
+        &device.spec.building,
+        &device.spec.zone,
+    ]
+    .iter()
+    .any(|field| contains_ignoring_ascii_case(field, needle))
+}
+
+/// Substring search that ignores ASCII case and allocates nothing; Chinese
+/// text has no case, so this is the whole of case folding the filter needs.
+fn contains_ignoring_ascii_case(haystack: &str, needle: &str) -> bool {
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    needle.len() <= haystack.len()
+        && haystack
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle))
+}
+
+fn location_order(a: &Device, b: &Device) -> std::cmp::Ordering {
+    natural_order(&a.spec.building, &b.spec.building)
+        .then_with(|| natural_order(&a.spec.zone, &b.spec.zone))
+        .then_with(|| a.spec.id.cmp(&b.spec.id))
+}
+
+/// Orders names with numbers the way people read them: `2号楼` before
+/// `10号楼`. Runs of ASCII digits compare by value, everything else by char.
+pub fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a.chars().next(), b.chars().next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let (a_digits, a_rest) = split_digits(a);
+                let (b_digits, b_rest) = split_digits(b);
+                let a_trimmed = a_digits.trim_start_matches('0');
+                let b_trimmed = b_digits.trim_start_matches('0');
+                let order = a_trimmed
+                    .len()
+                    .cmp(&b_trimmed.len())
+                    .then_with(|| a_trimmed.cmp(b_trimmed));
+                if order != std::cmp::Ordering::Equal {
+                    return order;
+                }
+                (a, b) = (a_rest, b_rest);
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(&y);
+                }
+                (a, b) = (&a[x.len_utf8()..], &b[y.len_utf8()..]);
+            }
+        }
+    }
+}
+
+fn split_digits(text: &str) -> (&str, &str) {
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    text.split_at(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_insensitive_search() {
+        assert!(contains_ignoring_ascii_case("B2-Door-Garage", "door-g"));
+        assert!(contains_ignoring_ascii_case("2号楼车库门", "车库"));
+        assert!(!contains_ignoring_ascii_case("gate", "gates"));
+    }
+
+    #[test]
+    fn numbers_sort_by_value() {
+        let mut names = vec!["10号楼", "2号楼", "1号楼", "2号楼B", "02号楼"];
+        names.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(names, ["1号楼", "2号楼", "02号楼", "2号楼B", "10号楼"]);
+    }
+
+    #[test]
+    fn head_matches_full_sort() {
+        let app = crate::ui::sample::large_app(500);
+        let ui = UiState::default();
+        let now = crate::ui::sample::sample_now();
+        let full = device_rows(&app, &ui, now);
+        let (total, top) = device_rows_head(&app, &ui, now, 37);
+        assert_eq!(total, full.len());
+        let full_ids: Vec<&str> = full.iter().take(37).map(|row| row.device.id()).collect();
+        let top_ids: Vec<&str> = top.iter().map(|row| row.device.id()).collect();
+        assert_eq!(top_ids, full_ids);
+    }
+}

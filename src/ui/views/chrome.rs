@@ -1,0 +1,209 @@
+//! The frame around every view: the header with site, link and clock, the
+//! tab line, the footer with key hints, and the quit confirmation.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::app::{App, Role};
+use crate::i18n::width::{cells, truncate};
+use crate::ingest::link::LinkStatus;
+use crate::ui::keymap::{self, Scope};
+use crate::ui::state::{UiState, View};
+use crate::ui::widgets::{Ctx, age, local_time};
+
+/// Draws the header: site, broker link, role, clock.
+pub fn header(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
+    let lang = ctx.lang;
+    let theme = ctx.theme;
+    let (link_text, link_style) = link_summary(app, ctx);
+    let role = match app.role {
+        Role::Recorder => lang.t("role.recorder"),
+        Role::Attached => lang.t("role.attached"),
+    };
+    let clock = ctx
+        .now
+        .to_zoned_datetime(ctx.time_zone.clone())
+        .strftime("%m-%d %H:%M:%S")
+        .to_string();
+
+    let site = if app.site.name.is_empty() {
+        app.site.id.clone()
+    } else {
+        app.site.name.clone()
+    };
+    let fixed = format!(" │ {link_text} │ {role} │ {clock} ");
+    let room = (area.width as usize).saturating_sub(cells(&fixed) + cells(" guardroom · "));
+    let site = truncate(&site, room);
+
+    let line = Line::from(vec![
+        Span::styled(" guardroom · ", theme.header()),
+        Span::styled(site, theme.header()),
+        Span::styled(" │ ", theme.header()),
+        Span::styled(link_text, theme.header().patch(link_style)),
+        Span::styled(format!(" │ {role} │ {clock} "), theme.header()),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(theme.header()), area);
+}
+
+/// Describes the link in words, with a mark that does not depend on colour.
+fn link_summary(app: &App, ctx: &Ctx) -> (String, Style) {
+    let lang = ctx.lang;
+    match app.link_status() {
+        Some(LinkStatus::Online { since }) => (
+            lang.tf("header.online", &[("since", &local_time(since, ctx))]),
+            Style::default(),
+        ),
+        Some(LinkStatus::Offline {
+            since,
+            attempt,
+            retry_at,
+            ..
+        }) => {
+            let text = if app.link.is_some() {
+                lang.tf(
+                    "header.offline_retry",
+                    &[
+                        ("since", &local_time(since, ctx)),
+                        ("attempt", &(attempt + 1)),
+                        ("at", &local_time(retry_at, ctx)),
+                    ],
+                )
+            } else {
+                lang.tf("header.offline", &[("since", &local_time(since, ctx))])
+            };
+            (text, Style::default().add_modifier(Modifier::REVERSED))
+        }
+        Some(LinkStatus::Connecting { attempt }) => (
+            lang.tf("header.connecting", &[("attempt", &attempt)]),
+            Style::default(),
+        ),
+        None => (lang.t("header.link_unknown").to_owned(), Style::default()),
+    }
+}
+
+/// Draws the tab line: views on the left, data freshness on the right.
+pub fn tabs(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
+    let lang = ctx.lang;
+    let theme = ctx.theme;
+    let current = match ui.view {
+        View::Help | View::Detail => ui.previous,
+        view => view,
+    };
+    let mut spans = Vec::new();
+    for (view, key, label) in [
+        (View::Overview, "1", "tab.overview"),
+        (View::Devices, "2", "tab.devices"),
+    ] {
+        let text = format!(" {key} {} ", lang.t(label));
+        let style = if view == current {
+            theme.selected().add_modifier(Modifier::BOLD)
+        } else {
+            theme.dim()
+        };
+        spans.push(Span::styled(text, style));
+    }
+
+    let last = match app.last_message {
+        Some(at) => lang.tf(
+            "tab.last_message",
+            &[("time", &local_time(at, ctx)), ("age", &age(Some(at), ctx))],
+        ),
+        None => lang.tf("tab.last_message_never", &[]),
+    };
+    let mut right = last;
+    if app.bad_payloads > 0 {
+        right.push_str(&lang.tf("tab.bad_payloads", &[("count", &app.bad_payloads)]));
+    }
+    right.push(' ');
+
+    let used: usize = spans.iter().map(|span| cells(&span.content)).sum();
+    let room = (area.width as usize).saturating_sub(used);
+    let right = truncate(&right, room);
+    let gap = room.saturating_sub(cells(&right));
+    spans.push(Span::raw(" ".repeat(gap)));
+    spans.push(Span::styled(right, theme.dim()));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Key hints for the current scopes, or the filter being typed.
+pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, scopes: &[Scope], ctx: &Ctx) {
+    let lang = ctx.lang;
+    let theme = ctx.theme;
+    if ui.editing_filter {
+        let line = Line::from(vec![
+            Span::styled(format!(" / {}: ", lang.t("footer.filter")), theme.accent()),
+            Span::raw(ui.filter.clone()),
+            Span::styled("█", theme.accent()),
+            Span::styled(format!("   {}", lang.t("footer.filter_keys")), theme.dim()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    for binding in keymap::footer(scopes) {
+        let key = binding.keys[0].label();
+        let label = lang.t(binding.help);
+        let width = cells(&key) + 1 + cells(label) + 2;
+        if used + width > area.width as usize {
+            break;
+        }
+        used += width;
+        spans.push(Span::styled(key, theme.accent()));
+        spans.push(Span::raw(format!(" {label}  ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.dim()), area);
+}
+
+/// Draws the one line shown when the window is below the minimum size.
+pub fn too_small(frame: &mut Frame, area: Rect, min: (u16, u16), ctx: &Ctx) {
+    let text = ctx.lang.tf(
+        "ui.too_small",
+        &[
+            ("width", &min.0),
+            ("height", &min.1),
+            ("now", &format!("{}×{}", area.width, area.height)),
+        ],
+    );
+    let line = truncate(&text, area.width as usize);
+    frame.render_widget(
+        Paragraph::new(line),
+        Rect {
+            height: 1.min(area.height),
+            ..area
+        },
+    );
+}
+
+/// Draws the quit confirmation over the view.
+pub fn confirm_quit(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
+    let lang = ctx.lang;
+    let mut lines = vec![Line::from(lang.t("quit.question")), Line::from("")];
+    if app.role == Role::Recorder {
+        lines.push(Line::from(lang.t("quit.recorder_note")));
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::styled(lang.t("quit.keys"), ctx.theme.accent()));
+
+    let width = 56.min(area.width.saturating_sub(2)).max(10);
+    let height = (lines.len() as u16 + 4).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width.saturating_sub(width)) / 2,
+        y: area.y + (area.height.saturating_sub(height)) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, popup);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {} ", lang.t("quit.title")))
+        .style(ctx.theme.base());
+    let paragraph = Paragraph::new(lines)
+        .block(block)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true });
+    frame.render_widget(paragraph, popup);
+}

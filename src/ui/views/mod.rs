@@ -1,0 +1,7 @@
+//! One module per screen; each draws from the app state and never changes it.
+
+pub mod chrome;
+pub mod detail;
+pub mod devices;
+pub mod help;
+pub mod overview;

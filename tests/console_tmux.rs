@@ -1,0 +1,233 @@
+//! The real console in a real terminal: `guardroom` runs inside tmux at
+//! 80×24 against a real mosquitto, and the test reads the screen the way a
+//! guard would.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{Broker, Home, Publisher, TestDevice};
+
+/// A tmux server of our own (private socket), killed on drop.
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn new(home: &Home) -> Self {
+        Self {
+            socket: home.path().join("tmux.sock"),
+        }
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("running tmux")
+    }
+
+    /// Starts `command` (a shell line) in a new 80×24 session.
+    fn start(&self, session: &str, command: &str) {
+        let output = self.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "80",
+            "-y",
+            "24",
+            command,
+        ]);
+        assert!(
+            output.status.success(),
+            "tmux failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn screen(&self, session: &str) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", session]).stdout)
+            .into_owned()
+    }
+
+    fn keys(&self, session: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", session];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    fn pane_pid(&self, session: &str) -> Option<u32> {
+        let output = self.tmux(&["display-message", "-p", "-t", session, "#{pane_pid}"]);
+        String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+    }
+
+    /// Waits until the screen contains `text`; returns how long it took.
+    fn wait_for(&self, session: &str, text: &str) -> Duration {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen(session);
+            if screen.contains(text) {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "screen never showed {text:?}; last screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+/// The shell line that runs the console with the home's environment.
+fn console_line(home: &Home, config: &Path, database: &Path, lang: &str) -> String {
+    let binary = env!("CARGO_BIN_EXE_guardroom");
+    let root = home.path().display();
+    format!(
+        "exec env HOME={root} XDG_CONFIG_HOME={root}/config XDG_DATA_HOME={root}/data \
+         XDG_STATE_HOME={root}/state LANG=C.UTF-8 TERM=xterm-256color {binary} --lang {lang} \
+         --config {} --db {}",
+        config.display(),
+        database.display()
+    )
+}
+
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.contains(") Z "))
+}
+
+fn wait_gone(pid: u32) {
+    let start = Instant::now();
+    while process_alive(pid) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "console {pid} still running"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn published_door_state_appears_on_screen() {
+    let broker = Broker::start_new();
+    let home = Home::new();
+    let config = home.path().join("guard.toml");
+    let text = format!(
+        "[site]\nid = \"tmuxsite\"\nname = \"测试小区\"\n[broker]\nurl = \"{}\"\nclient_id = \"{}\"\n\
+         [[devices]]\nid = \"b1-door-east\"\nkind = \"door\"\nname = \"一号楼东门\"\nbuilding = \"1号楼\"\ninterval_s = 60\n",
+        broker.url(),
+        support::unique_client_id("gr-tmux")
+    );
+    std::fs::write(&config, text).unwrap();
+    let database = home.path().join("console.sqlite");
+    let tmux = Tmux::new(&home);
+
+    tmux.start("guard", &console_line(&home, &config, &database, "zh-CN"));
+    tmux.wait_for("guard", "在线");
+    tmux.keys("guard", &["2"]);
+    tmux.wait_for("guard", "? 未知");
+
+    let mut publisher = Publisher::connect(broker.port());
+    publisher.publish(
+        "gr/v1/tmuxsite/dev/b1-door-east/state",
+        r#"{"v":1,"state":"open","locked":false}"#,
+        true,
+    );
+    publisher.flush();
+    let took = tmux.wait_for("guard", "o 开启");
+    eprintln!("door state on screen {took:?} after the broker acknowledged it");
+
+    let screen = tmux.screen("guard");
+    let row = screen
+        .lines()
+        .find(|line| line.contains("一号楼东门"))
+        .expect("device row");
+    assert!(row.contains("o 开启"), "row shows the new state: {row}");
+
+    let status = home.status_json(&database);
+    assert_eq!(status["devices"]["by_kind"]["door"]["open"], 1, "{status}");
+
+    // q asks first; y quits and the process ends.
+    let pid = tmux.pane_pid("guard").expect("pane pid");
+    tmux.keys("guard", &["q"]);
+    tmux.wait_for("guard", "退出 guardroom 控制台？");
+    assert!(process_alive(pid), "q alone must not quit");
+    tmux.keys("guard", &["y"]);
+    wait_gone(pid);
+}
+
+#[test]
+fn second_console_attaches_and_takes_over() {
+    let broker = Broker::start_new();
+    let home = Home::new();
+    let config = home.write_config("twosite", &broker.url(), &[TestDevice::door("gate-1")]);
+    let database = home.path().join("shared.sqlite");
+    let tmux = Tmux::new(&home);
+
+    tmux.start("first", &console_line(&home, &config, &database, "en"));
+    tmux.wait_for("first", "recorder");
+    tmux.start("second", &console_line(&home, &config, &database, "en"));
+    tmux.wait_for("second", "attached");
+    tmux.keys("second", &["2"]);
+
+    let mut publisher = Publisher::connect(broker.port());
+    publisher.publish(
+        "gr/v1/twosite/dev/gate-1/state",
+        r#"{"state":"forced"}"#,
+        true,
+    );
+    publisher.flush();
+    tmux.wait_for("second", "! forced open");
+
+    // The recorder's terminal goes away (as when an SSH session drops):
+    // it must exit, and the attached console must take over recording.
+    let first = tmux.pane_pid("first").expect("pane pid");
+    tmux.tmux(&["kill-session", "-t", "first"]);
+    wait_gone(first);
+    tmux.wait_for("second", "recorder");
+
+    publisher.publish(
+        "gr/v1/twosite/dev/gate-1/state",
+        r#"{"state":"closed"}"#,
+        true,
+    );
+    publisher.flush();
+    tmux.wait_for("second", "+ normal");
+}
+
+#[test]
+fn bad_config_fails_before_the_screen() {
+    let home = Home::new();
+    let config = home.path().join("bad.toml");
+    std::fs::write(&config, "[site]\ntime_zone = \"Nowhere/City\"\n").unwrap();
+    let database = home.path().join("never.sqlite");
+    let tmux = Tmux::new(&home);
+    let line = format!(
+        "{}; sleep 30",
+        console_line(&home, &config, &database, "en").replacen("exec ", "", 1)
+    );
+    tmux.start("bad", &line);
+    tmux.wait_for("bad", "site.time_zone");
+    let screen = tmux.screen("bad");
+    assert!(
+        screen.contains("Nowhere/City"),
+        "names the value:\n{screen}"
+    );
+    assert!(
+        !database.exists(),
+        "no database is created for an invalid config"
+    );
+}

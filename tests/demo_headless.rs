@@ -1,0 +1,122 @@
+//! Runs `guardroom demo --headless` for ten seconds against a fresh database
+//! and checks what `guardroom status --json` and the database report.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use guardroom::store::Store;
+
+/// Builds a `guardroom` command whose home, config, data and state
+/// directories are inside `home`, so the test never touches the user's files.
+fn guardroom(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_guardroom"));
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("GUARDROOM_CONFIG")
+        .env_remove("GUARDROOM_LOG");
+    command
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("running the guardroom binary")
+}
+
+#[test]
+fn headless_demo_fills_database() {
+    let home = tempfile::tempdir().unwrap();
+    let database = home.path().join("demo.sqlite");
+
+    let demo = run(guardroom(home.path())
+        .args(["demo", "--headless", "--duration", "10", "--db"])
+        .arg(&database));
+    let demo_stderr = text(&demo.stderr);
+    assert!(demo.status.success(), "demo failed: {demo_stderr}");
+    assert!(
+        demo_stderr.contains(&database.display().to_string()),
+        "demo did not print the database path: {demo_stderr}"
+    );
+    assert!(
+        demo_stderr.contains("demo ran"),
+        "no summary line: {demo_stderr}"
+    );
+
+    let status = run(guardroom(home.path())
+        .args(["status", "--json", "--db"])
+        .arg(&database));
+    assert!(
+        status.status.success(),
+        "status failed: {}",
+        text(&status.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&status.stdout).expect("status --json prints JSON");
+
+    let total = report["devices"]["total"].as_u64().unwrap();
+    assert!(total >= 300, "only {total} devices");
+    let events = report["events"].as_u64().unwrap();
+    assert!(events > 0, "no events recorded");
+    assert!(
+        report["bad_payloads"].as_u64().unwrap() > 0,
+        "no bad payload counted"
+    );
+    assert!(
+        report["devices"]["unregistered"].as_u64().unwrap() > 0,
+        "no unregistered device"
+    );
+
+    let by_status = &report["devices"]["by_status"];
+    let count = |status: &str| by_status[status].as_u64().unwrap_or(0);
+    assert!(count("normal") > 0, "no normal device: {by_status}");
+    assert!(count("unknown") > 0, "no unknown device: {by_status}");
+    assert!(count("stale") > 0, "no stale device: {by_status}");
+    assert!(count("offline") > 0, "no offline device: {by_status}");
+    assert!(count("data_error") > 0, "no data error: {by_status}");
+    assert!(count("alarm") > 0, "no alarm: {by_status}");
+    assert!(count("fault") > 0, "no fault: {by_status}");
+
+    let store = Store::open_read_only(&database).unwrap();
+    let (projection, _meta) = store.load_projection().unwrap();
+    let reporting_buildings: BTreeSet<&str> = projection
+        .devices
+        .values()
+        .filter(|device| device.last_seen.is_some())
+        .map(|device| device.spec.building.as_str())
+        .filter(|building| building.ends_with("号楼"))
+        .collect();
+    assert!(
+        reporting_buildings.len() >= 6,
+        "devices reported from only {} residential buildings: {reporting_buildings:?}",
+        reporting_buildings.len()
+    );
+}
+
+#[test]
+fn duration_needs_headless() {
+    let home = tempfile::tempdir().unwrap();
+    let database = home.path().join("demo.sqlite");
+    let demo = run(guardroom(home.path())
+        .args(["demo", "--duration", "1", "--db"])
+        .arg(&database));
+    assert_eq!(demo.status.code(), Some(2), "{}", text(&demo.stderr));
+    assert!(
+        text(&demo.stderr).contains("--headless"),
+        "{}",
+        text(&demo.stderr)
+    );
+    assert!(
+        !database.exists(),
+        "a rejected command created the database"
+    );
+}

@@ -1,0 +1,122 @@
+//! Every message key the source looks up with a literal exists in both
+//! catalogs, so no screen shows a raw key or falls back to English.
+
+use std::path::Path;
+
+use guardroom::i18n::{Lang, keys};
+
+/// Collects literal keys passed to `.t(…)`, `.tf(…)` and `.try_t(…)`.
+fn literal_keys(source: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for call in [".t(", ".tf(", ".try_t("] {
+        let mut rest = source;
+        while let Some(at) = rest.find(call) {
+            rest = &rest[at + call.len()..];
+            let trimmed = rest.trim_start();
+            let Some(literal) = trimmed.strip_prefix('"') else {
+                continue;
+            };
+            if let Some(end) = literal.find('"') {
+                let key = &literal[..end];
+                // Keys built with format! are checked by their own tests.
+                if !key.contains('{') {
+                    found.push(key.to_owned());
+                }
+            }
+        }
+    }
+    found
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn literal_keys_exist_in_both_languages() {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let en = keys(Lang::En);
+    let zh = keys(Lang::ZhCn);
+    let mut checked = 0;
+    for file in files {
+        let source = std::fs::read_to_string(&file).unwrap();
+        for key in literal_keys(&source) {
+            checked += 1;
+            assert!(
+                en.contains(&key.as_str()),
+                "{key} used in {} is missing in en",
+                file.display()
+            );
+            assert!(
+                zh.contains(&key.as_str()),
+                "{key} used in {} is missing in zh-CN",
+                file.display()
+            );
+        }
+    }
+    assert!(
+        checked > 50,
+        "found only {checked} keys; is the scanner broken?"
+    );
+}
+
+#[test]
+fn every_status_and_kind_is_translated() {
+    use guardroom::domain::device::{DetectorClass, ReportedState};
+    use guardroom::domain::{DeviceKind, DeviceStatus};
+    let mut wanted: Vec<String> = Vec::new();
+    wanted.extend(
+        DeviceStatus::ALL
+            .iter()
+            .map(|s| format!("device_status.{}", s.as_str())),
+    );
+    wanted.extend(
+        DeviceKind::ALL
+            .iter()
+            .map(|k| format!("kind.{}", k.as_str())),
+    );
+    wanted.extend(
+        DetectorClass::ALL
+            .iter()
+            .map(|c| format!("class.{}", c.as_str())),
+    );
+    wanted.extend(
+        ReportedState::ALL
+            .iter()
+            .map(|s| format!("state.{}", s.as_str())),
+    );
+    for code in [
+        "empty",
+        "oversized",
+        "not_utf8",
+        "too_deep",
+        "invalid_json",
+        "not_an_object",
+        "unsupported_version",
+        "bad_field",
+        "bad_topic",
+    ] {
+        wanted.push(format!("data_error.{code}"));
+    }
+    for lang in [Lang::En, Lang::ZhCn] {
+        let present = keys(lang);
+        for key in &wanted {
+            assert!(
+                present.contains(&key.as_str()),
+                "{key} missing in {}",
+                lang.code()
+            );
+        }
+    }
+}
