@@ -28,7 +28,7 @@ use support::{Broker, DEADLINE, Home, Publisher, TestDevice, unique_client_id, w
 
 const SITE: &str = "bench";
 
-/// Doors the stream reports on; message `n` goes to door `n % DOORS`.
+/// Doors the stream reports on. Message `n` goes to door `n % DOORS`.
 const DOORS: usize = 1_000;
 
 /// Without this the broker drops QoS 1 messages past 1,000 queued for a
@@ -151,7 +151,7 @@ fn publish_stream(port: u16, messages: Vec<Message>) -> Duration {
         let elapsed = start.elapsed();
         let client = sender.await.expect("publisher task");
         let _ = client.disconnect().await;
-        // Drives the DISCONNECT out; the broker closing the socket ends the loop.
+        // Polling sends the DISCONNECT, and the broker closing the socket ends the loop.
         while eventloop.poll().await.is_ok() {}
         elapsed
     })
@@ -244,7 +244,7 @@ fn run_mosquitto_sub(mix: Mix, count: usize) -> Run {
         rx.recv_timeout(Duration::from_millis(100)).ok()
     });
     drop(probe);
-    // Further copies of the probe may still be on their way; they are
+    // Further copies of the probe may still be on their way. They are
     // neither state reports nor the closing event, so they are not counted.
 
     let messages = stream(mix, count);
@@ -347,8 +347,8 @@ fn count_state_events(database: &Path, mix: Mix, count: usize) -> String {
     format!("{states}/{} state events", mix.expected_state_events(count))
 }
 
-/// `--messages N` and `--runs N`; other arguments (cargo passes `--bench`)
-/// are ignored.
+/// Parses `--messages N` and `--runs N`. Other arguments (cargo passes
+/// `--bench`) are ignored.
 fn parse_args() -> (usize, usize) {
     let mut messages = 100_000;
     let mut runs = 3;

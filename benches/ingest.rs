@@ -140,7 +140,7 @@ fn bench_commit(c: &mut Criterion) {
 
     for (mix, mix_name) in [(Mix::Changes, "changes"), (Mix::Heartbeats, "heartbeats")] {
         let raw = payloads(mix);
-        // 5,000 is the writer's own largest batch; 100 is a quieter site.
+        // 5,000 is the writer's own largest batch, and 100 is a quieter site.
         for batch in [100, 5_000] {
             let name = format!("{mix_name}/batch_{batch}");
             group.bench_function(&name, |b| {

@@ -554,7 +554,7 @@ fn availability_cases(expect: fn(bool, bool) -> Expect) -> Vec<Case> {
             true,
             Expect::Error("oversized"),
         ),
-        // The object form is version-checked; availability does not read `ts`.
+        // The object form is version-checked, but availability never reads `ts`.
         case(
             "version 2",
             r#"{"v":2,"state":"online"}"#,
@@ -771,7 +771,7 @@ fn unrouted_topics_ignored() {
     }
 }
 
-/// The decoder accepts any known state; whether it suits the device's kind
+/// The decoder accepts any known state. Whether it suits the device's kind
 /// is decided by the projection, which raises a data error instead.
 #[test]
 fn state_invalid_for_kind() {

@@ -12,6 +12,9 @@ use crate::domain::{Device, DeviceStatus};
 pub struct DeviceRow<'a> {
     pub device: &'a Device,
     pub status: DeviceStatus,
+    /// Position in the projection's map, which is ordered by id: comparing
+    /// it is the cheap way to compare ids.
+    pub id_rank: u32,
 }
 
 /// Returns the devices that pass the view's filters, sorted by its sort key.
@@ -57,16 +60,18 @@ fn filtered<'a>(app: &'a App, ui: &UiState, now: Timestamp) -> Vec<DeviceRow<'a>
     app.projection
         .devices
         .values()
-        .filter(|device| ui.kind.is_none_or(|kind| device.spec.kind == kind))
-        .filter(|device| {
+        .enumerate()
+        .filter(|(_, device)| ui.kind.is_none_or(|kind| device.spec.kind == kind))
+        .filter(|(_, device)| {
             ui.building
                 .as_ref()
                 .is_none_or(|b| device.spec.building == *b)
         })
-        .filter(|device| needle.is_empty() || matches_text(device, needle))
-        .map(|device| DeviceRow {
+        .filter(|(_, device)| needle.is_empty() || matches_text(device, needle))
+        .map(|(rank, device)| DeviceRow {
             device,
             status: app.status_of(device, now),
+            id_rank: rank as u32,
         })
         .filter(|row| match ui.status {
             StatusFilter::All => true,
@@ -78,23 +83,20 @@ fn filtered<'a>(app: &'a App, ui: &UiState, now: Timestamp) -> Vec<DeviceRow<'a>
 
 fn compare(sort: SortKey, a: &DeviceRow, b: &DeviceRow) -> std::cmp::Ordering {
     match sort {
-        SortKey::Status => a
-            .status
-            .cmp(&b.status)
-            .then_with(|| location_order(a.device, b.device)),
-        SortKey::Location => location_order(a.device, b.device),
+        SortKey::Status => a.status.cmp(&b.status).then_with(|| location_order(a, b)),
+        SortKey::Location => location_order(a, b),
         SortKey::Name => a
             .device
             .spec
             .name
             .cmp(&b.device.spec.name)
-            .then_with(|| a.device.spec.id.cmp(&b.device.spec.id)),
+            .then_with(|| a.id_rank.cmp(&b.id_rank)),
         // Never heard first, then the longest silence.
         SortKey::Age => a
             .device
             .last_seen
             .cmp(&b.device.last_seen)
-            .then_with(|| a.device.spec.id.cmp(&b.device.spec.id)),
+            .then_with(|| a.id_rank.cmp(&b.id_rank)),
     }
 }
 
@@ -105,9 +107,11 @@ pub fn attention_rows(app: &App, now: Timestamp, count: usize) -> (usize, Vec<De
         .projection
         .devices
         .values()
-        .map(|device| DeviceRow {
+        .enumerate()
+        .map(|(rank, device)| DeviceRow {
             device,
             status: app.status_of(device, now),
+            id_rank: rank as u32,
         })
         .filter(|row| row.status.is_abnormal() && row.status != DeviceStatus::Unknown)
         .collect();
@@ -153,15 +157,20 @@ fn contains_ignoring_ascii_case(haystack: &str, needle: &str) -> bool {
             .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
-fn location_order(a: &Device, b: &Device) -> std::cmp::Ordering {
-    natural_order(&a.spec.building, &b.spec.building)
-        .then_with(|| natural_order(&a.spec.zone, &b.spec.zone))
-        .then_with(|| a.spec.id.cmp(&b.spec.id))
+fn location_order(a: &DeviceRow, b: &DeviceRow) -> std::cmp::Ordering {
+    let (x, y) = (&a.device.spec, &b.device.spec);
+    natural_order(&x.building, &y.building)
+        .then_with(|| natural_order(&x.zone, &y.zone))
+        .then_with(|| a.id_rank.cmp(&b.id_rank))
 }
 
 /// Orders names with numbers the way people read them: `2号楼` before
 /// `10号楼`. Runs of ASCII digits compare by value, everything else by char.
 pub fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    // Most comparisons in a sort are between equal names (same building).
+    if a == b {
+        return std::cmp::Ordering::Equal;
+    }
     let (mut a, mut b) = (a, b);
     loop {
         match (a.chars().next(), b.chars().next()) {

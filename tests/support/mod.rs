@@ -329,7 +329,7 @@ impl Home {
 #[derive(Clone, Debug)]
 pub struct TestDevice {
     pub id: String,
-    /// Display name; any text, quoted for TOML when written.
+    /// Display name, any text. It is quoted for TOML when written.
     pub name: String,
     /// `door`, `camera` or `detector`.
     pub kind: &'static str,
@@ -376,7 +376,7 @@ pub fn config_toml(
     text
 }
 
-/// A `guardroom` process started in the background; killed on drop.
+/// A `guardroom` process started in the background, killed on drop.
 pub struct Running {
     child: Option<Child>,
     stdout: PathBuf,
