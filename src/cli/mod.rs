@@ -8,7 +8,7 @@ mod status;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::{self, Config, ConfigError, Language, Paths};
 use crate::i18n::Lang;
@@ -123,7 +123,7 @@ impl Context {
 
 /// Parses the arguments and runs the command.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_localized();
     let lang = match Context::early_lang(&cli) {
         Ok(lang) => lang,
         Err(message) => {
@@ -157,4 +157,86 @@ pub fn main() -> ExitCode {
     };
     tracing::info!("guardroom exiting");
     code
+}
+
+/// Parses the command line, with help text in the language chosen by
+/// `--lang` among the arguments or else by the locale.
+fn parse_localized() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let lang = lang_in_args(&args).unwrap_or_else(Lang::from_env);
+    let command = localize(Cli::command(), lang);
+    let matches = command.get_matches_from(args);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
+/// Finds the value of `--lang X` or `--lang=X` before clap runs, so
+/// that `--help` itself can be translated.
+fn lang_in_args(args: &[std::ffi::OsString]) -> Option<Lang> {
+    let args: Vec<&str> = args.iter().filter_map(|arg| arg.to_str()).collect();
+    args.iter()
+        .enumerate()
+        .find_map(|(index, arg)| match arg.strip_prefix("--lang") {
+            Some("") => args.get(index + 1).and_then(|value| Lang::parse(value)),
+            Some(value) => value.strip_prefix('=').and_then(Lang::parse),
+            None => None,
+        })
+}
+
+/// Replaces the about and help texts with the catalog's; clap's own
+/// headings ("Usage", "Options") stay as clap writes them.
+fn localize(command: clap::Command, lang: Lang) -> clap::Command {
+    let args = ["config", "db", "lang", "theme"];
+    let mut command = command.about(lang.t("cli.about"));
+    for arg in args {
+        command = command.mut_arg(arg, |a| a.help(lang.t(&format!("cli.help_{arg}"))));
+    }
+    for (name, sub_args) in [
+        ("demo", &["headless", "duration"][..]),
+        ("serve", &[][..]),
+        ("status", &["json"][..]),
+        ("check-config", &[][..]),
+    ] {
+        let key = name.replace('-', "_");
+        command = command.mut_subcommand(name, |sub| {
+            let mut sub = sub.about(lang.t(&format!("cli.{key}_about")));
+            for arg in sub_args {
+                sub = sub.mut_arg(*arg, |a| a.help(lang.t(&format!("cli.{key}_{arg}"))));
+            }
+            sub
+        });
+    }
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lang_found_before_parsing() {
+        let args = |list: &[&str]| {
+            list.iter()
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            lang_in_args(&args(&["guardroom", "--lang", "zh-CN", "--help"])),
+            Some(Lang::ZhCn)
+        );
+        assert_eq!(
+            lang_in_args(&args(&["guardroom", "--lang=en"])),
+            Some(Lang::En)
+        );
+        assert_eq!(lang_in_args(&args(&["guardroom", "status"])), None);
+    }
+
+    #[test]
+    fn help_is_translated() {
+        let mut command = localize(Cli::command(), Lang::ZhCn);
+        let help = command.render_long_help().to_string();
+        assert!(help.contains("配置文件"), "{help}");
+        let mut status = command.find_subcommand_mut("status").unwrap().clone();
+        let status_help = status.render_long_help().to_string();
+        assert!(status_help.contains("JSON"), "{status_help}");
+    }
 }
