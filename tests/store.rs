@@ -581,3 +581,63 @@ fn replay_equals_snapshots() {
         "replay stops at the last change"
     );
 }
+
+#[test]
+fn unreadable_file_moved_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("guardroom.sqlite");
+    let garbage =
+        b"this is not a SQLite database, just text a user saved here by mistake\n".repeat(200);
+    std::fs::write(&path, &garbage).unwrap();
+
+    let (store, moved) = Store::open_recovering(&path).unwrap();
+    let moved = moved.expect("the unreadable file is moved aside");
+    assert_eq!(
+        std::fs::read(&moved).unwrap(),
+        garbage,
+        "the old file is kept unchanged"
+    );
+    assert!(
+        moved
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("guardroom.sqlite.unreadable-"),
+        "{}",
+        moved.display()
+    );
+    assert_eq!(
+        store.summary().unwrap().event_count,
+        0,
+        "a fresh database is started"
+    );
+}
+
+#[test]
+fn empty_file_is_a_fresh_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("guardroom.sqlite");
+    std::fs::write(&path, b"").unwrap();
+    let (store, moved) = Store::open_recovering(&path).unwrap();
+    assert!(
+        moved.is_none(),
+        "a zero-length file is a valid empty database"
+    );
+    assert_eq!(store.summary().unwrap().event_count, 0);
+}
+
+#[test]
+fn truncated_database_moved_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("guardroom.sqlite");
+    {
+        let store = Store::open(&path).unwrap();
+        drop(store);
+    }
+    // Keep the header page only: the schema's tables point past the end.
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 4096, "database has more than one page");
+    std::fs::write(&path, &bytes[..4096]).unwrap();
+    let (_store, moved) = Store::open_recovering(&path).unwrap();
+    assert!(moved.is_some(), "a truncated database is moved aside");
+}

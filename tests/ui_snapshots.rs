@@ -144,3 +144,24 @@ fn no_color_theme_has_no_colours() {
         );
     }
 }
+
+#[test]
+fn warning_line_is_shown() {
+    let mut app = sample_app();
+    app.warnings
+        .push("WARNING: the database x.sqlite could not be read".into());
+    let backend = render(&app, &view(View::Overview), Lang::En, 80, 24);
+    let line: String = (0..80)
+        .map(|x| backend.buffer()[(x, 2)].symbol().to_owned())
+        .collect();
+    assert!(
+        line.starts_with(" ! WARNING: the database x.sqlite"),
+        "got {line:?}"
+    );
+    assert!(
+        backend.buffer()[(1, 2)]
+            .modifier
+            .contains(ratatui::style::Modifier::BOLD),
+        "the warning stands out"
+    );
+}

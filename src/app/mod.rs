@@ -43,6 +43,8 @@ pub struct App {
     pub link: Option<LinkState>,
     pub last_message: Option<Timestamp>,
     pub bad_payloads: u64,
+    /// Warnings shown on every screen until the console closes.
+    pub warnings: Vec<String>,
 }
 
 /// Device counts by kind and status, as the overview and `status` show them.
@@ -104,6 +106,7 @@ impl App {
             link: None,
             last_message: None,
             bad_payloads: 0,
+            warnings: Vec::new(),
         }
     }
 
@@ -155,4 +158,7 @@ pub enum Feed {
     Link(LinkState),
     /// This process took over (or lost) the recorder role.
     Role(Role),
+    /// Something the operator must see until the console closes, such as a
+    /// damaged database that was moved aside.
+    Warning(String),
 }

@@ -195,6 +195,14 @@ fn start_recorder(
             &[("path", &database.display()), ("error", &error)],
         )
     })?;
+    if let Some(moved) = &recorder.moved_aside {
+        let warning = lang.tf(
+            "store.moved_aside",
+            &[("path", &database.display()), ("moved", &moved.display())],
+        );
+        // The feed is empty this early, so the warning reaches the screen first.
+        let _ = feed.try_send(Feed::Warning(warning));
+    }
 
     let links = feed.clone();
     runtime.spawn(async move {

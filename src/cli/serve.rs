@@ -54,6 +54,15 @@ pub fn run(context: &Context) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+        if let Some(moved) = &recorder.moved_aside {
+            eprintln!(
+                "{}",
+                lang.tf(
+                    "store.moved_aside",
+                    &[("path", &database.display()), ("moved", &moved.display())]
+                )
+            );
+        }
         eprintln!(
             "{}",
             lang.tf("serve.started", &[("path", &database.display())])

@@ -116,6 +116,15 @@ async fn simulate(
             return ExitCode::FAILURE;
         }
     };
+    if let Some(moved) = &recorder.moved_aside {
+        eprintln!(
+            "{}",
+            lang.tf(
+                "store.moved_aside",
+                &[("path", &database.display()), ("moved", &moved.display())]
+            )
+        );
+    }
     wait_until_online(&mut link_rx).await;
 
     let scenario = Scenario::new(&config, SEED);

@@ -25,6 +25,9 @@ const INBOUND_CAPACITY: usize = 8_192;
 
 /// A running recorder.
 pub struct Recorder {
+    /// Where an unreadable database file was moved before a fresh one was
+    /// started; the operator must be told.
+    pub moved_aside: Option<PathBuf>,
     shutdown: watch::Sender<bool>,
     link: tokio::task::JoinHandle<()>,
     writer: JoinHandle<()>,
@@ -41,7 +44,7 @@ impl Recorder {
         on_commit: Option<writer::OnCommit>,
         runtime: &tokio::runtime::Handle,
     ) -> Result<Self, StoreError> {
-        let store = Store::open(&database)?;
+        let (store, moved_aside) = Store::open_recovering(&database)?;
         let (inbound_tx, inbound_rx) = mpsc::channel(INBOUND_CAPACITY);
         let (shutdown, shutdown_rx) = watch::channel(false);
 
@@ -79,6 +82,7 @@ impl Recorder {
             shutdown_rx,
         ));
         Ok(Self {
+            moved_aside,
             shutdown,
             link,
             writer,

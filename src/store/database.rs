@@ -33,6 +33,11 @@ pub enum StoreError {
     Migration(#[from] MigrationError),
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("cannot move the unreadable database {path} aside: {error}")]
+    MoveAside {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("stored row is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -99,6 +104,50 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Opens the database for writing like [`Store::open`], but when the file
+    /// is not a SQLite database or is corrupt, moves it (and its `-wal` and
+    /// `-shm` files) aside instead of failing, and starts a fresh one. Returns
+    /// where the old file went, so the caller can warn the operator: failing
+    /// here would make a service restart into a crash loop.
+    pub fn open_recovering(path: &Path) -> Result<(Self, Option<PathBuf>), StoreError> {
+        let error = match Self::open(path).and_then(|store| store.check_readable().map(|()| store))
+        {
+            Ok(store) => return Ok((store, None)),
+            Err(error) if is_unreadable(&error) => error,
+            Err(error) => return Err(error),
+        };
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string();
+        let moved = with_suffix(path, &format!(".unreadable-{stamp}"));
+        tracing::error!(path = %path.display(), moved = %moved.display(), %error, "database unreadable; moved aside");
+        std::fs::rename(path, &moved).map_err(|io| StoreError::MoveAside {
+            path: path.to_path_buf(),
+            error: io,
+        })?;
+        for companion in ["-wal", "-shm"] {
+            let from = with_suffix(path, companion);
+            if from.exists() {
+                let _ = std::fs::rename(&from, with_suffix(&moved, companion));
+            }
+        }
+        Ok((Self::open(path)?, Some(moved)))
+    }
+
+    /// Reads every table's first page, which fails fast on a file that is
+    /// damaged where it matters most; a full `integrity_check` would read the
+    /// whole file and is too slow for start-up.
+    fn check_readable(&self) -> Result<(), StoreError> {
+        for table in ["events", "devices", "gateways", "meta"] {
+            self.conn.query_row(
+                &format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT 1)"),
+                [],
+                |row| row.get::<_, i64>(0),
+            )?;
+        }
+        Ok(())
     }
 
     /// Opens an existing database without writing to it.
@@ -369,6 +418,26 @@ impl Store {
             since: from_millis(at_ms),
         }))
     }
+}
+
+/// True for errors that mean the file itself is not a usable database.
+fn is_unreadable(error: &StoreError) -> bool {
+    let sql = match error {
+        StoreError::Open { error, .. } | StoreError::Sql(error) => error,
+        StoreError::Migration(MigrationError::Sql(error)) => error,
+        _ => return false,
+    };
+    matches!(
+        sql.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+/// `path` with `suffix` appended to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 fn read_meta_i64(conn: &Connection, key: &str) -> Result<Option<i64>, rusqlite::Error> {

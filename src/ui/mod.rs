@@ -52,14 +52,19 @@ pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
         views::chrome::too_small(frame, area, MIN_SIZE, ctx);
         return;
     }
-    let [header, tabs, body, footer] = Layout::vertical([
+    let warning_rows = u16::from(!app.warnings.is_empty());
+    let [header, tabs, warning, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Length(warning_rows),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
     .areas(area);
 
+    if let Some(text) = app.warnings.last() {
+        views::chrome::warning(frame, warning, text, ctx);
+    }
     views::chrome::header(frame, header, app, ctx);
     views::chrome::tabs(frame, tabs, app, ui, ctx);
     match ui.view {
@@ -279,6 +284,7 @@ fn apply_feed(app: &mut App, message: Feed) {
         Feed::Delta(delta) => app.merge(delta),
         Feed::Link(link) => app.link = Some(link),
         Feed::Role(role) => app.role = role,
+        Feed::Warning(warning) => app.warnings.push(warning),
     }
 }
 

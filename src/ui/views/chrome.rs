@@ -158,6 +158,21 @@ pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, scopes: &[Scope], ctx
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.dim()), area);
 }
 
+/// Draws the newest standing warning across the full width, reversed, so it
+/// cannot be missed or mistaken for data.
+pub fn warning(frame: &mut Frame, area: Rect, text: &str, ctx: &Ctx) {
+    let style = ctx
+        .theme
+        .selected()
+        .fg(ctx.theme.critical)
+        .add_modifier(Modifier::BOLD);
+    let line = format!(
+        " ! {}",
+        truncate(text, (area.width as usize).saturating_sub(3))
+    );
+    frame.render_widget(Paragraph::new(line).style(style), area);
+}
+
 /// Draws the one line shown when the window is below the minimum size.
 pub fn too_small(frame: &mut Frame, area: Rect, min: (u16, u16), ctx: &Ctx) {
     let text = ctx.lang.tf(
