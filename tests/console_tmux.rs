@@ -90,7 +90,7 @@ impl Drop for Tmux {
     }
 }
 
-/// The shell line that runs the console with the home's environment.
+/// Builds the shell line that runs the console with the home's environment.
 fn console_line(home: &Home, config: &Path, database: &Path, lang: &str) -> String {
     let binary = env!("CARGO_BIN_EXE_guardroom");
     let root = home.path().display();
@@ -160,7 +160,7 @@ fn published_door_state_appears_on_screen() {
     let status = home.status_json(&database);
     assert_eq!(status["devices"]["by_kind"]["door"]["open"], 1, "{status}");
 
-    // q asks first; y quits and the process ends.
+    // q opens a confirmation; y quits and the process ends.
     let pid = tmux.pane_pid("guard").expect("pane pid");
     tmux.keys("guard", &["q"]);
     tmux.wait_for("guard", "退出 guardroom 控制台？");

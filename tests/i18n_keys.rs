@@ -75,23 +75,23 @@ fn literal_keys_exist_in_both_languages() {
 fn every_status_and_kind_is_translated() {
     use guardroom::domain::device::{DetectorClass, ReportedState};
     use guardroom::domain::{DeviceKind, DeviceStatus};
-    let mut wanted: Vec<String> = Vec::new();
-    wanted.extend(
+    let mut expected: Vec<String> = Vec::new();
+    expected.extend(
         DeviceStatus::ALL
             .iter()
             .map(|s| format!("device_status.{}", s.as_str())),
     );
-    wanted.extend(
+    expected.extend(
         DeviceKind::ALL
             .iter()
             .map(|k| format!("kind.{}", k.as_str())),
     );
-    wanted.extend(
+    expected.extend(
         DetectorClass::ALL
             .iter()
             .map(|c| format!("class.{}", c.as_str())),
     );
-    wanted.extend(
+    expected.extend(
         ReportedState::ALL
             .iter()
             .map(|s| format!("state.{}", s.as_str())),
@@ -107,11 +107,11 @@ fn every_status_and_kind_is_translated() {
         "bad_field",
         "bad_topic",
     ] {
-        wanted.push(format!("data_error.{code}"));
+        expected.push(format!("data_error.{code}"));
     }
     for lang in [Lang::En, Lang::ZhCn] {
         let present = keys(lang);
-        for key in &wanted {
+        for key in &expected {
             assert!(
                 present.contains(&key.as_str()),
                 "{key} missing in {}",
