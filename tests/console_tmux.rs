@@ -231,3 +231,29 @@ fn bad_config_fails_before_the_screen() {
         "no database is created for an invalid config"
     );
 }
+
+#[test]
+fn header_shows_offline_then_recovers() {
+    let mut broker = Broker::start_new();
+    let home = Home::new();
+    let config = home.write_config("offsite", &broker.url(), &[TestDevice::door("gate-9")]);
+    let database = home.path().join("offline.sqlite");
+    let tmux = Tmux::new(&home);
+
+    // No broker at start: the console opens anyway and says the link is down.
+    broker.stop();
+    tmux.start("guard", &console_line(&home, &config, &database, "en"));
+    tmux.wait_for("guard", "[X] OFFLINE since");
+    let screen = tmux.screen("guard");
+    assert!(
+        screen.contains("retry"),
+        "the next retry is shown:\n{screen}"
+    );
+    assert!(
+        screen.contains("? unknown") || screen.contains("no message yet"),
+        "{screen}"
+    );
+
+    broker.start();
+    tmux.wait_for("guard", "[+] online since");
+}
