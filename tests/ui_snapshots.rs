@@ -165,3 +165,67 @@ fn warning_line_is_shown() {
         "the warning stands out"
     );
 }
+
+#[test]
+fn help_scrolls_to_the_legend() {
+    let app = sample_app();
+    let mut state = view(View::Help);
+    let first = render(&app, &state, Lang::En, 80, 24);
+    ui::apply(&app, &mut state, Action::Bottom, sample_now());
+    let last = render(&app, &state, Lang::En, 80, 24);
+    let text = |backend: &TestBackend| {
+        backend
+            .buffer()
+            .content()
+            .iter()
+            .map(|cell| cell.symbol())
+            .collect::<String>()
+    };
+    assert!(
+        !text(&first).contains("Status marks"),
+        "the legend starts below the first page"
+    );
+    assert!(
+        text(&last).contains("Status marks"),
+        "scrolling reaches the legend"
+    );
+}
+
+#[test]
+fn offline_header_fits_80_columns() {
+    use guardroom::ingest::link::{LinkState, LinkStatus};
+    use jiff::SignedDuration;
+    let mut app = sample_app();
+    let now = sample_now();
+    app.link = Some(LinkState {
+        status: LinkStatus::Offline {
+            since: now - SignedDuration::from_secs(30),
+            attempt: 5,
+            retry_at: now + SignedDuration::from_secs(9),
+            reason: "connection refused".into(),
+        },
+        session_present: None,
+    });
+    for lang in [Lang::En, Lang::ZhCn] {
+        let backend = render(&app, &view(View::Overview), lang, 80, 24);
+        let header: String = (0..80)
+            .map(|x| backend.buffer()[(x, 0)].symbol().to_owned())
+            .collect();
+        assert!(header.contains("20:00:09"), "retry time shown: {header:?}");
+        assert!(
+            header.contains("12-04 20:00:00"),
+            "clock shown whole: {header:?}"
+        );
+    }
+}
+
+#[test]
+fn never_heard_devices_need_attention() {
+    let app = sample_app();
+    let (total, rows) = ui::rows::attention_rows(&app, sample_now(), 100);
+    assert_eq!(total, rows.len());
+    assert!(
+        rows.iter().any(|row| row.device.spec.id == "b5-door-bike"),
+        "a device that never reported is listed"
+    );
+}

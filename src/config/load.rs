@@ -220,20 +220,28 @@ fn lenient<T: DeserializeOwned>(
     prefix: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<T> {
+    let mut removed: Vec<String> = Vec::new();
     // Bounded: each round removes one key, and a table has few.
     for _ in 0..32 {
         match deserialize::<T>(value.clone()) {
             Ok(parsed) => return Some(parsed),
             Err((path, reason)) => {
-                problems.push(Problem {
-                    key: join_key(prefix, &path),
-                    reason,
-                });
-                let key = path.split('.').next().unwrap_or_default();
-                let removed = value.as_table_mut().and_then(|table| table.remove(key));
-                if key.is_empty() || removed.is_none() {
+                // A required key dropped after its own error is not a second problem.
+                let echo = removed
+                    .iter()
+                    .any(|key| reason == format!("missing field `{key}`"));
+                if !echo {
+                    problems.push(Problem {
+                        key: join_key(prefix, &path),
+                        reason,
+                    });
+                }
+                let key = path.split('.').next().unwrap_or_default().to_owned();
+                let dropped = value.as_table_mut().and_then(|table| table.remove(&key));
+                if key.is_empty() || dropped.is_none() {
                     return None;
                 }
+                removed.push(key);
             }
         }
     }

@@ -118,6 +118,11 @@ pub fn render_text(status: &Status, lang: Lang, tz: &jiff::tz::TimeZone) -> Stri
         )
     };
     let mut out = String::new();
+    out.push_str(&lang.tf(
+        "status.time_zone",
+        &[("zone", &tz.iana_name().unwrap_or("UTC"))],
+    ));
+    out.push('\n');
     out.push_str(&lang.tf("status.database", &[("path", &status.database)]));
     out.push('\n');
     let recorder = if status.recorder_running {
@@ -127,13 +132,26 @@ pub fn render_text(status: &Status, lang: Lang, tz: &jiff::tz::TimeZone) -> Stri
     };
     out.push_str(recorder);
     out.push('\n');
-    out.push_str(&lang.tf(
-        "status.link",
-        &[
-            ("state", &lang.t(&format!("link.{}", status.link.state))),
-            ("since", &time(status.link.since)),
-        ],
-    ));
+    // Without a recorder the live state is unknown; say what was last
+    // recorded instead of pairing "unknown" with a time.
+    let link = match (status.recorder_running, status.link.recorded_state) {
+        (false, Some(recorded)) => lang.tf(
+            "status.link_last_recorded",
+            &[
+                ("state", &lang.t(&format!("link.{recorded}"))),
+                ("since", &time(status.link.since)),
+            ],
+        ),
+        (false, None) => lang.t("status.link_unknown").to_owned(),
+        (true, _) => lang.tf(
+            "status.link",
+            &[
+                ("state", &lang.t(&format!("link.{}", status.link.state))),
+                ("since", &time(status.link.since)),
+            ],
+        ),
+    };
+    out.push_str(&link);
     out.push('\n');
     out.push_str(&lang.tf(
         "status.last_message",

@@ -287,11 +287,17 @@ pub fn resolve(event: &KeyEvent, scopes: &[Scope]) -> Option<Action> {
         .map(|binding| binding.action)
 }
 
-/// Lists the bindings shown in the footer for these scopes.
+/// Lists the bindings shown in the footer for these scopes: help and quit
+/// first, so a narrow footer still shows how to get help and out.
 pub fn footer(scopes: &[Scope]) -> impl Iterator<Item = &'static Binding> + '_ {
-    BINDINGS
-        .iter()
-        .filter(move |binding| binding.footer && scopes.contains(&binding.scope))
+    let first = |binding: &&Binding| matches!(binding.action, Action::Help | Action::Quit);
+    let shown = move |binding: &&'static Binding| binding.footer && scopes.contains(&binding.scope);
+    BINDINGS.iter().filter(shown).filter(first).chain(
+        BINDINGS
+            .iter()
+            .filter(shown)
+            .filter(move |binding| !first(binding)),
+    )
 }
 
 #[cfg(test)]

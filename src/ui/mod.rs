@@ -87,7 +87,8 @@ pub fn scopes(ui: &UiState) -> Vec<Scope> {
     match ui.view {
         View::Overview => vec![Scope::Global, Scope::List],
         View::Devices => vec![Scope::Global, Scope::List, Scope::Devices],
-        View::Detail | View::Help => vec![Scope::Global],
+        View::Detail => vec![Scope::Global],
+        View::Help => vec![Scope::Global, Scope::List],
     }
 }
 
@@ -149,6 +150,25 @@ pub fn apply(app: &App, ui: &mut UiState, action: Action, now: Timestamp) {
             View::Overview => ui.show(View::Devices),
             _ => ui.show(View::Overview),
         },
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom
+            if ui.view == View::Help =>
+        {
+            let delta: i32 = match action {
+                Action::Up => -1,
+                Action::Down => 1,
+                Action::PageUp => -(page as i32),
+                Action::PageDown => page as i32,
+                Action::Top => -1000,
+                _ => 1000,
+            };
+            // The help text is a few dozen lines; the view clamps what it draws.
+            ui.help_scroll = (i32::from(ui.help_scroll) + delta).clamp(0, 200) as u16;
+        }
         Action::Up
         | Action::Down
         | Action::PageUp

@@ -113,7 +113,7 @@ pub fn attention_rows(app: &App, now: Timestamp, count: usize) -> (usize, Vec<De
             status: app.status_of(device, now),
             id_rank: rank as u32,
         })
-        .filter(|row| row.status.is_abnormal() && row.status != DeviceStatus::Unknown)
+        .filter(|row| row.status.is_abnormal())
         .collect();
     let total = rows.len();
     (

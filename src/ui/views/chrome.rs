@@ -34,18 +34,44 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     } else {
         app.site.name.clone()
     };
-    let fixed = format!(" │ {link_text} │ {role} │ {clock} ");
-    let room = (area.width as usize).saturating_sub(cells(&fixed) + cells(" guardroom · "));
-    let site = truncate(&site, room);
+
+    // The link state must always show; then the clock, the role and the
+    // site name, as far as the width allows.
+    let width = area.width as usize;
+    let mut used = cells(&link_text) + 2;
+    let clock = take_if_fits(format!(" │ {clock}"), &mut used, width);
+    let role = take_if_fits(format!(" │ {role}"), &mut used, width);
+    let prefix = take_if_fits(" guardroom · ".to_owned(), &mut used, width);
+    let site = if prefix.is_empty() {
+        String::new()
+    } else {
+        let room = width.saturating_sub(used + 3);
+        let site = truncate(&site, room);
+        if site.is_empty() {
+            site
+        } else {
+            format!("{site} │")
+        }
+    };
 
     let line = Line::from(vec![
-        Span::styled(" guardroom · ", theme.header()),
+        Span::styled(prefix, theme.header()),
         Span::styled(site, theme.header()),
-        Span::styled(" │ ", theme.header()),
+        Span::styled(" ", theme.header()),
         Span::styled(link_text, theme.header().patch(link_style)),
-        Span::styled(format!(" │ {role} │ {clock} "), theme.header()),
+        Span::styled(format!("{role}{clock} "), theme.header()),
     ]);
     frame.render_widget(Paragraph::new(line).style(theme.header()), area);
+}
+
+/// Returns `text` and counts its width when it still fits, else nothing.
+fn take_if_fits(text: String, used: &mut usize, width: usize) -> String {
+    let needed = cells(&text);
+    if *used + needed > width {
+        return String::new();
+    }
+    *used += needed;
+    text
 }
 
 /// Describes the link in words, with a mark that does not depend on colour.

@@ -36,5 +36,11 @@ pub fn draw(frame: &mut Frame, area: Rect, scroll: u16, ctx: &Ctx) {
     let block = Block::default()
         .borders(Borders::TOP)
         .title(format!(" {} ", lang.t("help.title")));
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+    // Scroll no further than the last screenful.
+    let visible = area.height.saturating_sub(1) as usize;
+    let max_scroll = lines.len().saturating_sub(visible) as u16;
+    let paragraph = Paragraph::new(lines)
+        .block(block)
+        .scroll((scroll.min(max_scroll), 0));
+    frame.render_widget(paragraph, area);
 }
