@@ -85,11 +85,7 @@ fn compare(sort: SortKey, a: &DeviceRow, b: &DeviceRow) -> std::cmp::Ordering {
     match sort {
         SortKey::Status => a.status.cmp(&b.status).then_with(|| location_order(a, b)),
         SortKey::Location => location_order(a, b),
-        SortKey::Name => a
-            .device
-            .spec
-            .name
-            .cmp(&b.device.spec.name)
+        SortKey::Name => natural_order(&a.device.spec.name, &b.device.spec.name)
             .then_with(|| a.id_rank.cmp(&b.id_rank)),
         // Never heard first, then the longest silence.
         SortKey::Age => a

@@ -5,7 +5,6 @@ use jiff::tz::TimeZone;
 use ratatui::style::{Modifier, Style};
 
 use crate::domain::DeviceStatus;
-use crate::domain::time::short_age;
 use crate::i18n::Lang;
 use crate::theme::Theme;
 
@@ -79,6 +78,41 @@ pub fn local_time(ts: Timestamp, ctx: &Ctx) -> String {
 pub fn age(ts: Option<Timestamp>, ctx: &Ctx) -> String {
     ts.map_or_else(
         || "-".to_owned(),
-        |ts| short_age(ctx.now.duration_since(ts)),
+        |ts| short_age(ctx.now.duration_since(ts), ctx.lang),
     )
+}
+
+/// Formats a duration in its largest whole unit, in the language's short
+/// form: `42s`/`42秒`, `5m`/`5分`, `3h`/`3时`, `2d`/`2天`.
+pub fn short_age(age: jiff::SignedDuration, lang: Lang) -> String {
+    let secs = age.as_secs().max(0);
+    let (key, value) = match secs {
+        0..60 => ("age.seconds", secs),
+        60..3600 => ("age.minutes", secs / 60),
+        3600..86_400 => ("age.hours", secs / 3600),
+        _ => ("age.days", secs / 86_400),
+    };
+    lang.tf(key, &[("n", &value)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::SignedDuration;
+
+    #[test]
+    fn short_age_units() {
+        let en = |secs| short_age(SignedDuration::from_secs(secs), Lang::En);
+        assert_eq!(en(0), "0s");
+        assert_eq!(en(59), "59s");
+        assert_eq!(en(61), "1m");
+        assert_eq!(en(7200), "2h");
+        assert_eq!(en(200_000), "2d");
+        assert_eq!(en(-5), "0s");
+        assert_eq!(short_age(SignedDuration::from_secs(61), Lang::ZhCn), "1分");
+        assert_eq!(
+            short_age(SignedDuration::from_secs(200_000), Lang::ZhCn),
+            "2天"
+        );
+    }
 }

@@ -49,7 +49,10 @@ fn lines<'a>(app: &App, device: &'a Device, ctx: &Ctx) -> Vec<Line<'a>> {
             .to_owned()
     };
     let when = |ts: Option<jiff::Timestamp>| match ts {
-        Some(ts) => format!("{} ({})", local_time(ts, ctx), age(Some(ts), ctx)),
+        Some(ts) => lang.tf(
+            "detail.when",
+            &[("time", &local_time(ts, ctx)), ("age", &age(Some(ts), ctx))],
+        ),
         None => lang.t("common.never").to_owned(),
     };
 
