@@ -40,29 +40,10 @@ pub fn run(context: &Context) -> ExitCode {
     let runtime = super::console::runtime();
     runtime.block_on(async {
         let (link_tx, _link_rx) = watch::channel(LinkState::default());
-        let recorder =
-            match Recorder::start(&config, database.clone(), link_tx, None, runtime.handle()) {
-                Ok(recorder) => recorder,
-                Err(error) => {
-                    eprintln!(
-                        "{}",
-                        lang.tf(
-                            "store.open_failed",
-                            &[("path", &database.display()), ("error", &error)]
-                        )
-                    );
-                    return ExitCode::FAILURE;
-                }
-            };
-        if let Some(moved) = &recorder.moved_aside {
-            eprintln!(
-                "{}",
-                lang.tf(
-                    "store.moved_aside",
-                    &[("path", &database.display()), ("moved", &moved.display())]
-                )
-            );
-        }
+        let Some(recorder) = start_headless(&config, &database, link_tx, runtime.handle(), lang)
+        else {
+            return ExitCode::FAILURE;
+        };
         eprintln!(
             "{}",
             lang.tf("serve.started", &[("path", &database.display())])
@@ -73,6 +54,37 @@ pub fn run(context: &Context) -> ExitCode {
         eprintln!("{}", lang.t("serve.stopped"));
         ExitCode::SUCCESS
     })
+}
+
+/// Starts a recorder for a process without a screen. Prints why it could
+/// not start, or where an unreadable database was moved, on stderr.
+pub(crate) fn start_headless(
+    config: &crate::config::Config,
+    database: &std::path::Path,
+    link: watch::Sender<LinkState>,
+    runtime: &tokio::runtime::Handle,
+    lang: crate::i18n::Lang,
+) -> Option<Recorder> {
+    let recorder = match Recorder::start(config, database.to_path_buf(), link, None, runtime) {
+        Ok(recorder) => recorder,
+        Err(error) => {
+            tracing::error!(%error, database = %database.display(), "recorder did not start");
+            let path = database.display();
+            eprintln!(
+                "{}",
+                lang.tf("store.open_failed", &[("path", &path), ("error", &error)])
+            );
+            return None;
+        }
+    };
+    if let Some(moved) = &recorder.moved_aside {
+        let (path, moved) = (database.display(), moved.display());
+        eprintln!(
+            "{}",
+            lang.tf("store.moved_aside", &[("path", &path), ("moved", &moved)])
+        );
+    }
+    Some(recorder)
 }
 
 /// Waits for SIGINT, SIGTERM or SIGHUP.

@@ -15,13 +15,12 @@ use super::scenario::{SEED, Scenario};
 use super::simulator::Simulator;
 use super::{SUBSCRIBE_GRACE, site};
 use crate::cli::console::runtime;
-use crate::cli::serve::wait_for_termination;
+use crate::cli::serve::{self, wait_for_termination};
 use crate::config::Config;
 use crate::domain::DeviceStatus;
 use crate::domain::device::Liveness;
 use crate::i18n::Lang;
 use crate::ingest::{LinkState, LinkStatus};
-use crate::recorder::Recorder;
 use crate::recorder::lock::RecorderLock;
 use crate::report::status;
 use crate::store::StoreError;
@@ -102,29 +101,9 @@ async fn simulate(
     let config = site::use_broker(config, &broker);
 
     let (link_tx, mut link_rx) = watch::channel(LinkState::default());
-    let recorder = match Recorder::start(&config, database.to_path_buf(), link_tx, None, runtime) {
-        Ok(recorder) => recorder,
-        Err(error) => {
-            tracing::error!(%error, database = %database.display(), "demo recorder did not start");
-            eprintln!(
-                "{}",
-                lang.tf(
-                    "store.open_failed",
-                    &[("path", &database.display()), ("error", &error)]
-                )
-            );
-            return ExitCode::FAILURE;
-        }
+    let Some(recorder) = serve::start_headless(&config, database, link_tx, runtime, lang) else {
+        return ExitCode::FAILURE;
     };
-    if let Some(moved) = &recorder.moved_aside {
-        eprintln!(
-            "{}",
-            lang.tf(
-                "store.moved_aside",
-                &[("path", &database.display()), ("moved", &moved.display())]
-            )
-        );
-    }
     wait_until_online(&mut link_rx).await;
 
     let scenario = Scenario::new(&config, SEED);
