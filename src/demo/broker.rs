@@ -163,11 +163,11 @@ mod tests {
 
     use super::*;
 
-    /// Polls until `count` publishes arrived or two seconds passed without one.
+    /// Polls until `count` publishes arrived or five seconds passed without one.
     async fn collect(eventloop: &mut rumqttc::EventLoop, count: usize) -> Vec<rumqttc::Publish> {
         let mut received = Vec::new();
         while received.len() < count {
-            match tokio::time::timeout(Duration::from_secs(2), eventloop.poll()).await {
+            match tokio::time::timeout(Duration::from_secs(5), eventloop.poll()).await {
                 Ok(Ok(Event::Incoming(Packet::Publish(publish)))) => received.push(publish),
                 Ok(Ok(_)) => {}
                 Ok(Err(error)) => panic!("subscriber link failed: {error}"),
@@ -204,10 +204,15 @@ mod tests {
 
         // A retained message published before anyone subscribes.
         let (publisher, mut publisher_loop) = client(&broker, "test-publisher");
+        let (acks_tx, mut acks) = tokio::sync::mpsc::unbounded_channel();
         let pump = tokio::spawn(async move {
             loop {
-                if publisher_loop.poll().await.is_err() {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
+                match publisher_loop.poll().await {
+                    Ok(Event::Incoming(Packet::PubAck(_))) => {
+                        let _ = acks_tx.send(());
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
                 }
             }
         });
@@ -215,7 +220,11 @@ mod tests {
             .publish("t/retained/a", QoS::AtLeastOnce, true, "kept")
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Subscribe only once the broker has acknowledged the retained
+        // message; a fixed sleep was too short on a loaded machine.
+        tokio::time::timeout(Duration::from_secs(10), acks.recv())
+            .await
+            .expect("broker acknowledges the retained publish within 10 s");
 
         let (subscriber, mut subscriber_loop) = client(&broker, "test-subscriber");
         subscriber.subscribe("t/#", QoS::AtLeastOnce).await.unwrap();
