@@ -91,21 +91,10 @@ fn state(
     })
 }
 
-fn reported(state: ReportedState) -> Reported {
-    Reported {
-        state,
-        locked: None,
-        recording: None,
-        battery: None,
-        battery_low: false,
-        signal: None,
-    }
-}
-
 #[test]
 fn device_state_payloads() {
     let plain = SelfDescription::default;
-    let closed = || reported(ReportedState::Closed);
+    let closed = || Reported::new(ReportedState::Closed);
     let limit = Limits::default().max_payload_bytes;
 
     let full = Reported {
@@ -127,7 +116,7 @@ fn device_state_payloads() {
     let low = |battery| Reported {
         battery: Some(battery),
         battery_low: true,
-        ..reported(ReportedState::Closed)
+        ..Reported::new(ReportedState::Closed)
     };
 
     let cases = [

@@ -173,7 +173,21 @@ pub struct Reported {
     pub signal: Option<i16>,
 }
 
-/// What the availability topic last said.
+impl Reported {
+    /// Creates a report of `state` with no optional fields.
+    pub fn new(state: ReportedState) -> Self {
+        Self {
+            state,
+            locked: None,
+            recording: None,
+            battery: None,
+            battery_low: false,
+            signal: None,
+        }
+    }
+}
+
+/// Availability as last published on the device's availability topic.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {

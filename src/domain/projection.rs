@@ -487,17 +487,6 @@ mod tests {
         }
     }
 
-    fn reported(state: ReportedState) -> Reported {
-        Reported {
-            state,
-            locked: None,
-            recording: None,
-            battery: None,
-            battery_low: false,
-            signal: None,
-        }
-    }
-
     fn state(
         device: &str,
         state: ReportedState,
@@ -507,7 +496,7 @@ mod tests {
         Observation::State {
             device: device.into(),
             describes: SelfDescription::default(),
-            reported: reported(state),
+            reported: Reported::new(state),
             retained,
             seen_at,
         }
@@ -653,7 +642,7 @@ mod tests {
                 name: Some("野摄像机".into()),
                 ..SelfDescription::default()
             },
-            reported: reported(ReportedState::Ok),
+            reported: Reported::new(ReportedState::Ok),
             retained: false,
             seen_at: Some(at(1)),
         };

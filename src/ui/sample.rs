@@ -39,17 +39,6 @@ fn spec(
     }
 }
 
-fn report(state: ReportedState) -> Reported {
-    Reported {
-        state,
-        locked: None,
-        recording: None,
-        battery: None,
-        battery_low: false,
-        signal: None,
-    }
-}
-
 struct Builder {
     projection: Projection,
     now: Timestamp,
@@ -93,7 +82,7 @@ pub fn sample_app() -> App {
     use DeviceKind::{Camera, Detector, Door};
     use ReportedState as S;
 
-    let mut locked = report(S::Closed);
+    let mut locked = Reported::new(S::Closed);
     locked.locked = Some(true);
     locked.battery = Some(87);
     locked.signal = Some(-61);
@@ -103,13 +92,13 @@ pub fn sample_app() -> App {
     );
     b.device(
         spec("b1-door-west", Door, None, "1号楼西门", "1号楼", "西门"),
-        Some((report(S::Open), 5)),
+        Some((Reported::new(S::Open), 5)),
     );
     b.device(
         spec("b2-door-garage", Door, None, "2号楼车库门", "2号楼", "车库"),
-        Some((report(S::Forced), 20)),
+        Some((Reported::new(S::Forced), 20)),
     );
-    let mut recording = report(S::Ok);
+    let mut recording = Reported::new(S::Ok);
     recording.recording = Some(true);
     b.device(
         spec(
@@ -124,7 +113,7 @@ pub fn sample_app() -> App {
     );
     b.device(
         spec("b3-cam-gate", Camera, None, "南门摄像机", "3号楼", "南门"),
-        Some((report(S::VideoLoss), 30)),
+        Some((Reported::new(S::VideoLoss), 30)),
     );
     b.device(
         spec(
@@ -135,9 +124,9 @@ pub fn sample_app() -> App {
             "3号楼",
             "1单元",
         ),
-        Some((report(S::Alarm), 8)),
+        Some((Reported::new(S::Alarm), 8)),
     );
-    let mut low = report(S::Normal);
+    let mut low = Reported::new(S::Normal);
     low.battery = Some(9);
     low.battery_low = true;
     b.device(
@@ -160,7 +149,7 @@ pub fn sample_app() -> App {
             "4号楼",
             "天台",
         ),
-        Some((report(S::Normal), 1000)),
+        Some((Reported::new(S::Normal), 1000)),
     );
     b.device(
         spec(
@@ -171,7 +160,7 @@ pub fn sample_app() -> App {
             "5号楼",
             "水泵房",
         ),
-        Some((report(S::Normal), 50)),
+        Some((Reported::new(S::Normal), 50)),
     );
     b.apply(
         600,
@@ -201,7 +190,7 @@ pub fn sample_app() -> App {
             "6号楼",
             "停车场",
         ),
-        Some((report(S::Ok), 25)),
+        Some((Reported::new(S::Ok), 25)),
     );
     b.apply(
         12,
@@ -221,7 +210,7 @@ pub fn sample_app() -> App {
         "门厅",
     );
     glass.gateway = Some("gw-6".into());
-    b.device(glass, Some((report(S::Normal), 20)));
+    b.device(glass, Some((Reported::new(S::Normal), 20)));
     b.apply(
         300,
         EventBody::GatewayAvailabilityChanged {
@@ -247,7 +236,7 @@ pub fn sample_app() -> App {
         3,
         EventBody::StateReported {
             device: "stray-sensor-9".into(),
-            reported: report(S::Normal),
+            reported: Reported::new(S::Normal),
             retained: false,
             seen_at: Some(now - SignedDuration::from_secs(3)),
         },
@@ -308,8 +297,12 @@ pub fn large_app(count: usize) -> App {
             &format!("{}单元", index % 6 + 1),
         );
         // Every seventh device never reports; the rest report at various ages.
-        let reported =
-            (index % 7 != 0).then(|| (report(states[index % states.len()]), (index % 400) as i64));
+        let reported = (index % 7 != 0).then(|| {
+            (
+                Reported::new(states[index % states.len()]),
+                (index % 400) as i64,
+            )
+        });
         b.device(spec, reported);
     }
     App::new(sample_site(), Role::Recorder, b.projection)
