@@ -6,7 +6,7 @@
 //! - [`ingest`] — the MQTT link; topics are routed and payloads decoded and
 //!   sanitised into [`domain::Observation`]s.
 //! - [`recorder`] — the one process per database that holds the lock; its
-//!   writer thread asks the [`domain::Projection`] what changed and commits
+//!   writer thread uses the [`domain::Projection`] to find what changed and commits
 //!   events and device snapshots through [`store`].
 //! - [`store`] — SQLite: the append-only event log (the source of truth),
 //!   snapshot rows, migrations.

@@ -240,7 +240,7 @@ fn header_shows_offline_then_recovers() {
     let database = home.path().join("offline.sqlite");
     let tmux = Tmux::new(&home);
 
-    // No broker at start: the console opens anyway and says the link is down.
+    // No broker at start: the console opens anyway and shows the link as down.
     broker.stop();
     tmux.start("guard", &console_line(&home, &config, &database, "en"));
     tmux.wait_for("guard", "[X] OFFLINE since");

@@ -1,5 +1,5 @@
-//! The console's state: its copy of the projection and what it knows of the
-//! link and its own role. Screens read it; only the event loop changes it,
+//! The console's state: its copy of the projection, the link state and its
+//! own role. Screens read it; only the event loop changes it,
 //! by merging deltas from the recorder or from following the database.
 
 pub mod follow;
@@ -15,7 +15,7 @@ use crate::domain::{Device, DeviceKind, DeviceStatus, Projection};
 use crate::ingest::LinkState;
 use crate::ingest::link::LinkStatus;
 
-/// What this process does for its database.
+/// Role of this process for its database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     /// Holds the lock: runs ingest and writes the log.
@@ -126,8 +126,8 @@ impl App {
         count(&self.projection, now, self.site.liveness)
     }
 
-    /// The link as this console knows it: live when recording, else the last
-    /// link event in the log.
+    /// Returns the link state: live when recording, else the last link
+    /// event in the log.
     pub fn link_status(&self) -> Option<LinkStatus> {
         if let Some(link) = &self.link {
             return Some(link.status.clone());

@@ -27,7 +27,7 @@ const TAKEOVER_INTERVAL: Duration = Duration::from_secs(2);
 /// a few hundred is seconds of a busy site.
 const FEED_CAPACITY: usize = 256;
 
-/// The runtime for the console and the recorder: two workers suffice, since
+/// Builds the runtime for the console and the recorder: two workers suffice, since
 /// SQLite work runs on its own threads.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

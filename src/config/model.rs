@@ -1,5 +1,5 @@
 //! The configuration file's shape. Each section has defaults, so a file only
-//! says what differs; unknown keys are errors, not silently ignored.
+//! sets what differs; unknown keys are errors, not silently ignored.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -49,7 +49,7 @@ pub struct Broker {
     pub url: String,
     pub client_id: String,
     pub username: Option<String>,
-    /// Name of the environment variable that holds the password.
+    /// Name of the environment variable that contains the password.
     pub password_env: Option<String>,
     /// File whose first line is the password.
     pub password_file: Option<PathBuf>,

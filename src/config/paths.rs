@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use directories::ProjectDirs;
 
-/// Where guardroom keeps its files when the configuration does not say.
+/// Directories guardroom uses when the configuration names none.
 #[derive(Clone, Debug)]
 pub struct Paths {
     pub config_dir: PathBuf,
@@ -13,7 +13,7 @@ pub struct Paths {
 }
 
 impl Paths {
-    /// The user's directories, or folders under the current directory when
+    /// Finds the user's directories, or falls back to folders under the current directory when
     /// the home directory is unknown (a service account without a home).
     pub fn discover() -> Self {
         match ProjectDirs::from("", "", "guardroom") {

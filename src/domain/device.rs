@@ -1,5 +1,5 @@
-//! Devices as the console knows them: what the inventory says they are, what
-//! they last reported, and how their liveness is judged.
+//! Devices: their inventory entry, their last report, and the rule that
+//! judges their liveness.
 
 use std::collections::VecDeque;
 
@@ -131,7 +131,7 @@ impl ReportedState {
         Self::ALL.into_iter().find(|state| state.as_str() == text)
     }
 
-    /// The states a device of `kind` may report.
+    /// Returns the states a device of `kind` may report.
     pub fn valid_for(kind: DeviceKind) -> &'static [ReportedState] {
         match kind {
             DeviceKind::Door => &[Self::Closed, Self::Open, Self::HeldOpen, Self::Forced],
@@ -155,7 +155,7 @@ impl ReportedState {
     }
 }
 
-/// The last good report of a device: what it said, not when it said it.
+/// The last good report of a device: its content, not its time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reported {
     pub state: ReportedState,
@@ -218,7 +218,7 @@ pub struct Recent {
     pub detail: String,
 }
 
-/// What the inventory (or the first report of an unregistered device) says a device is.
+/// Description of a device, from the inventory or from the first report of an unregistered device.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceSpec {
     pub id: String,
@@ -236,7 +236,7 @@ pub struct DeviceSpec {
     pub interval_s: u32,
 }
 
-/// A device and everything the console knows of it.
+/// A device and everything the console has recorded about it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
     pub spec: DeviceSpec,
@@ -322,7 +322,7 @@ impl DeviceStatus {
     }
 }
 
-/// How liveness is judged; passed in so the rule is configurable and testable.
+/// Liveness rule, passed in so that it is configurable and testable.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Liveness {
     /// A device is stale after `interval_s * stale_factor` seconds of silence.

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::device::{DetectorClass, DeviceKind, Reported};
 
-/// What a device says about itself in a state report, beyond its state.
+/// Self-description a device sends in a state report, beyond its state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SelfDescription {
     pub kind: Option<DeviceKind>,

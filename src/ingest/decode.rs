@@ -41,7 +41,7 @@ impl Default for Limits {
     }
 }
 
-/// Why a payload was rejected.
+/// Reason a payload was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("empty payload")]
@@ -93,7 +93,7 @@ fn bad(field: &'static str, reason: impl Into<String>) -> DecodeError {
 /// Decodes the payload of a routed topic. `now` is the receive time.
 ///
 /// Routes that carry nothing to decode ([`Route::Other`], [`Route::BadId`])
-/// return `Ok(None)`; so do retained device events, because a retained
+/// return `Ok(None)`. So do retained device events, because a retained
 /// event would make an old alarm look live.
 pub fn decode(
     route: &Route,
@@ -256,8 +256,8 @@ fn decode_state(
     };
 
     let ts = optional_ts(object)?;
-    // A live message is seen now, by our clock; a retained one is as old as
-    // its payload says, and of unknown age without a timestamp.
+    // A live message is seen now, by our clock. A retained one is as old as
+    // its payload's `ts`, and of unknown age without one.
     let seen_at = if retained {
         ts.map(|ts| ts.min(now))
     } else {
@@ -327,7 +327,7 @@ fn required_str(object: &Map<String, Value>, field: &'static str) -> Result<Stri
     optional_str(object, field)?.ok_or(DecodeError::MissingField(field))
 }
 
-/// A string field, sanitised. `null` counts as absent.
+/// Reads a string field, sanitised. `null` counts as absent.
 fn optional_str(
     object: &Map<String, Value>,
     field: &'static str,
@@ -339,7 +339,7 @@ fn optional_str(
     }
 }
 
-/// A free-text field: sanitised, and absent when nothing is left.
+/// Reads a free-text field: sanitised, and absent when nothing is left.
 fn optional_text(
     object: &Map<String, Value>,
     field: &'static str,

@@ -1,6 +1,6 @@
 //! Ingest: the MQTT link, topic routing, payload decoding and sanitising.
 //!
-//! A message arrives in `link`, `topic` says what it is about, `decode`
+//! A message arrives in `link`, `topic` routes it by kind and id, `decode`
 //! turns its payload into an [`Observation`](crate::domain::Observation)
 //! after `sanitize` has cleaned every string, and the recorder takes it from
 //! there. Nothing here knows about screens or SQLite.

@@ -2,7 +2,7 @@
 //! drawn: a device name must not be able to move the cursor, recolour the
 //! screen or reverse the text around it.
 
-/// Longest string kept from a payload, in characters.
+/// Maximum length of a string taken from a payload, in characters.
 pub const MAX_TEXT_CHARS: usize = 200;
 
 /// Removes control characters, terminal escape sequences and bidirectional
@@ -89,7 +89,7 @@ fn skip_string(chars: &mut Chars) {
     }
 }
 
-/// A short hex preview of a payload for the log: the first bytes only.
+/// Formats a short hex preview of a payload for the log: the first bytes only.
 pub fn hex_preview(payload: &[u8]) -> String {
     const PREVIEW_BYTES: usize = 24;
     let mut text: String = payload

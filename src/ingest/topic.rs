@@ -2,7 +2,7 @@
 
 use super::sanitize::sanitize;
 
-/// Longest device or gateway id accepted from a topic, in bytes.
+/// Maximum length of a device or gateway id in a topic, in bytes.
 pub const MAX_ID_BYTES: usize = 64;
 
 /// The topic root of one site, e.g. `gr/v1/cuihu/`.
@@ -11,7 +11,7 @@ pub struct TopicRoot {
     prefix: String,
 }
 
-/// What a topic is about.
+/// Destination of a topic: the kind of message and the id it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     DeviceState(String),
@@ -35,7 +35,7 @@ impl TopicRoot {
         &self.prefix
     }
 
-    /// The topic filters the console subscribes to.
+    /// Returns the topic filters the console subscribes to.
     pub fn subscriptions(&self) -> Vec<String> {
         ["dev/+/state", "dev/+/avail", "gw/+/avail", "evt/+"]
             .iter()
@@ -43,7 +43,7 @@ impl TopicRoot {
             .collect()
     }
 
-    /// The full topic for a tail such as `dev/door-1/state`.
+    /// Returns the full topic for a tail such as `dev/door-1/state`.
     pub fn topic(&self, tail: &str) -> String {
         format!("{}{tail}", self.prefix)
     }

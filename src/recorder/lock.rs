@@ -12,7 +12,7 @@ pub struct RecorderLock {
     path: PathBuf,
 }
 
-/// The lock file of a database: `<database>.lock`.
+/// Returns the lock file of a database: `<database>.lock`.
 pub fn lock_path(database: &Path) -> PathBuf {
     let mut name = database.as_os_str().to_owned();
     name.push(".lock");

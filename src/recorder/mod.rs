@@ -25,8 +25,8 @@ const INBOUND_CAPACITY: usize = 8_192;
 
 /// A running recorder.
 pub struct Recorder {
-    /// Where an unreadable database file was moved before a fresh one was
-    /// started; the operator must be told.
+    /// Path an unreadable database file was moved to before a fresh one was
+    /// started. The operator must be warned.
     pub moved_aside: Option<PathBuf>,
     shutdown: watch::Sender<bool>,
     link: tokio::task::JoinHandle<()>,

@@ -22,7 +22,7 @@ use crate::store::{Batch, Meta, Store, StoreError};
 /// Most messages folded into one transaction.
 const MAX_BATCH: usize = 5_000;
 
-/// What the writer needs from the configuration.
+/// Configuration values the writer needs.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub inventory: Vec<DeviceSpec>,

@@ -105,7 +105,7 @@ pub fn read(database: &Path, now: Timestamp, liveness: Liveness) -> Result<Statu
     })
 }
 
-/// The status as text for a terminal, in the user's language.
+/// Renders the status as text for a terminal, in the user's language.
 pub fn render_text(status: &Status, lang: Lang, tz: &jiff::tz::TimeZone) -> String {
     let time = |ts: Option<Timestamp>| {
         ts.map_or_else(
@@ -117,11 +117,12 @@ pub fn render_text(status: &Status, lang: Lang, tz: &jiff::tz::TimeZone) -> Stri
             },
         )
     };
+
     let mut out = String::new();
-    out.push_str(&lang.tf(
-        "status.time_zone",
-        &[("zone", &tz.iana_name().unwrap_or("UTC"))],
-    ));
+    let zone = tz
+        .iana_name()
+        .unwrap_or_else(|| lang.t("status.system_time_zone"));
+    out.push_str(&lang.tf("status.time_zone", &[("zone", &zone)]));
     out.push('\n');
     out.push_str(&lang.tf("status.database", &[("path", &status.database)]));
     out.push('\n');
@@ -132,8 +133,9 @@ pub fn render_text(status: &Status, lang: Lang, tz: &jiff::tz::TimeZone) -> Stri
     };
     out.push_str(recorder);
     out.push('\n');
-    // Without a recorder the live state is unknown; say what was last
-    // recorded instead of pairing "unknown" with a time.
+
+    // Without a recorder the live state is unknown, so the text gives the
+    // last recorded state instead of pairing "unknown" with a time.
     let link = match (status.recorder_running, status.link.recorded_state) {
         (false, Some(recorded)) => lang.tf(
             "status.link_last_recorded",
@@ -152,6 +154,7 @@ pub fn render_text(status: &Status, lang: Lang, tz: &jiff::tz::TimeZone) -> Stri
         ),
     };
     out.push_str(&link);
+
     out.push('\n');
     out.push_str(&lang.tf(
         "status.last_message",

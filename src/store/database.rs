@@ -137,8 +137,8 @@ impl Store {
     }
 
     /// Reads every table's first page, which fails fast on a file that is
-    /// damaged where it matters most; a full `integrity_check` would read the
-    /// whole file and is too slow for start-up.
+    /// damaged where it matters most. A full `integrity_check` reads the whole
+    /// file, which is too slow for start-up.
     fn check_readable(&self) -> Result<(), StoreError> {
         for table in ["events", "devices", "gateways", "meta"] {
             self.conn.query_row(

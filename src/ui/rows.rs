@@ -163,7 +163,7 @@ fn location_order(a: &DeviceRow, b: &DeviceRow) -> std::cmp::Ordering {
 /// Orders names with numbers the way people read them: `2号楼` before
 /// `10号楼`. Runs of ASCII digits compare by value, everything else by char.
 pub fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
-    // Most comparisons in a sort are between equal names (same building).
+    // In a sort, many comparisons are between equal names (same building).
     if a == b {
         return std::cmp::Ordering::Equal;
     }
