@@ -110,6 +110,7 @@ fn new_writer(mix: Mix, root: &TopicRoot, raw: &[Raw]) -> (TempDir, Writer) {
     let settings = Settings {
         inventory: inventory(),
         unregistered_interval_s: 300,
+        ..Settings::default()
     };
     let mut writer = Writer::new(store, settings).expect("starting the writer");
     if let Mix::Heartbeats = mix {

@@ -14,6 +14,8 @@
 //!   from the recorder in-process or by following the database file.
 //! - [`ui`] — terminal set-up, the event loop, keymap and views; drawing is a
 //!   pure function of the app state.
+//! - [`notify`] — desktop notifications, with the bell and an in-console
+//!   banner when there is no desktop.
 //! - [`domain`] — pure types and the fold; no I/O, no clock.
 //! - [`config`], [`theme`], [`i18n`] — configuration, colour themes, the
 //!   zh-CN/en message catalog.
@@ -28,6 +30,7 @@ pub mod domain;
 pub mod i18n;
 pub mod ingest;
 pub mod logging;
+pub mod notify;
 pub mod recorder;
 pub mod report;
 pub mod store;

@@ -64,6 +64,36 @@ fn every_problem_is_listed() {
 }
 
 #[test]
+fn every_alarm_problem_is_listed() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs/invalid/alarm-problems.toml");
+    let output = check(&path, "en");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "console.id:",
+        "console.user:",
+        "alarms.flap_count:",
+        "alarms.supervisor_topic:",
+        "alarms.priority.door_forced: \"P0\" is not a priority",
+        "alarms.priority.earthquake: \"earthquake\" is not an alarm condition",
+        "alarms.sop.flood_water:",
+        "alarms.escalation_s.P2:",
+        "alarms.cameras[0].device:",
+        "\"cam-9\" is not a camera",
+        "\"door-1\" is not a camera",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "no problem reported for {expected}:\n{stderr}"
+        );
+    }
+    let chinese = check(&path, "zh-CN");
+    let stderr = String::from_utf8_lossy(&chinese.stderr);
+    assert!(stderr.contains("不是优先级"), "in Chinese too:\n{stderr}");
+}
+
+#[test]
 fn syntax_error_names_line() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs/invalid/syntax.toml");
     let output = check(&path, "en");

@@ -2,6 +2,7 @@
 //! payload as it could arrive from the broker and the exact result or error
 //! code it must give.
 
+use guardroom::domain::alarm::{ExternalAlarm, Priority};
 use guardroom::domain::device::{DeviceKind, Reported, ReportedState};
 use guardroom::domain::observation::SelfDescription;
 use guardroom::domain::projection::Projection;
@@ -743,6 +744,103 @@ fn device_event_payloads() {
         ),
     ];
     check(&Route::DeviceEvent("smoke-9".into()), &cases);
+}
+
+fn external(
+    priority: Priority,
+    active: bool,
+    text: &str,
+    device: Option<&str>,
+    zone: &str,
+) -> Expect {
+    Expect::Observed(Observation::ExternalAlarm {
+        id: "a-7".into(),
+        record: Some(ExternalAlarm {
+            id: "a-7".into(),
+            priority,
+            active,
+            text: text.into(),
+            device: device.map(str::to_owned),
+            building: String::new(),
+            zone: zone.into(),
+        }),
+    })
+}
+
+#[test]
+fn external_alarm_payloads() {
+    let closed = Expect::Observed(Observation::ExternalAlarm {
+        id: "a-7".into(),
+        record: None,
+    });
+    let cases = [
+        case(
+            "minimal",
+            r#"{"priority":"P2","text":"Lift 3 trapped passenger"}"#,
+            true,
+            external(Priority::P2, true, "Lift 3 trapped passenger", None, ""),
+        ),
+        case(
+            "numeric priority, inactive, device and zone",
+            r#"{"v":1,"priority":1,"active":false,"text":"Pump fault","device":"pump-1","zone":"B2"}"#,
+            true,
+            external(Priority::P1, false, "Pump fault", Some("pump-1"), "B2"),
+        ),
+        case(
+            "escapes stripped from text",
+            "{\"priority\":\"p3\",\"text\":\"\\u001b[2JFence\"}",
+            false,
+            external(Priority::P3, true, "Fence", None, ""),
+        ),
+        case("emptied record closes it", "", true, closed),
+        case(
+            "state closed closes it",
+            r#"{"priority":"P2","text":"x","state":"closed"}"#,
+            true,
+            Expect::Observed(Observation::ExternalAlarm {
+                id: "a-7".into(),
+                record: None,
+            }),
+        ),
+        case(
+            "priority missing",
+            r#"{"text":"x"}"#,
+            true,
+            Expect::Error("bad_field"),
+        ),
+        case(
+            "priority P5",
+            r#"{"priority":"P5","text":"x"}"#,
+            true,
+            Expect::Error("bad_field"),
+        ),
+        case(
+            "text missing",
+            r#"{"priority":"P2"}"#,
+            true,
+            Expect::Error("bad_field"),
+        ),
+        case(
+            "unknown state",
+            r#"{"priority":"P2","text":"x","state":"gone"}"#,
+            true,
+            Expect::Error("bad_field"),
+        ),
+        case(
+            "device with a slash",
+            r#"{"priority":"P2","text":"x","device":"a/b"}"#,
+            true,
+            Expect::Error("bad_field"),
+        ),
+        case(
+            "version 2",
+            r#"{"v":2,"priority":"P2","text":"x"}"#,
+            true,
+            Expect::Error("unsupported_version"),
+        ),
+        case("not JSON", "{", true, Expect::Error("invalid_json")),
+    ];
+    check(&Route::Alarm("a-7".into()), &cases);
 }
 
 #[test]

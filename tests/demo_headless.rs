@@ -86,6 +86,23 @@ fn headless_demo_fills_database() {
     assert!(count("alarm") > 0, "no alarm: {by_status}");
     assert!(count("fault") > 0, "no fault: {by_status}");
 
+    let by_priority = &report["alarms"]["by_priority"];
+    for priority in ["P1", "P2", "P3", "P4"] {
+        let open = by_priority[priority].as_u64().unwrap_or(0);
+        assert!(
+            open > 0,
+            "no {priority} alarm in the demo's first seconds: {by_priority}"
+        );
+    }
+    let unacknowledged = report["alarms"]["by_state"]["unacknowledged"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        unacknowledged > 0,
+        "new alarms wait for the guard: {}",
+        report["alarms"]
+    );
+
     let store = Store::open_read_only(&database).unwrap();
     let (projection, _meta) = store.load_projection().unwrap();
     let reporting_buildings: BTreeSet<&str> = projection

@@ -120,3 +120,117 @@ fn every_status_and_kind_is_translated() {
         }
     }
 }
+
+#[test]
+fn every_alarm_word_is_translated() {
+    use guardroom::domain::alarm::{
+        ActionKind, Change, Condition, Disposition, Priority, Refusal, Shown,
+    };
+    use guardroom::ui::dialog::ShelveFor;
+    use guardroom::ui::keymap::BINDINGS;
+
+    let mut expected: Vec<String> = Vec::new();
+    for condition in Condition::ALL {
+        expected.push(format!("condition.{}", condition.as_str()));
+        expected.push(format!("sop.{}", condition.as_str()));
+    }
+    for priority in Priority::ALL {
+        expected.push(format!(
+            "priority.{}",
+            priority.as_str().to_ascii_lowercase()
+        ));
+    }
+    for shown in Shown::ALL {
+        expected.push(format!("shown.{}", shown.as_str()));
+        expected.push(format!("shown_short.{}", shown.as_str()));
+    }
+    for disposition in Disposition::CHOSEN {
+        expected.push(format!("disposition.{}", disposition.as_str()));
+    }
+    expected.push(format!(
+        "disposition.{}",
+        Disposition::ClosedAtSource.as_str()
+    ));
+    let changes = [
+        Change::Repeated,
+        Change::Cleared,
+        Change::Escalated,
+        Change::ShelveExpired,
+        Change::Suppressed { on: true },
+        Change::Suppressed { on: false },
+        Change::Flapped { count: 1 },
+        Change::ClosedAtSource,
+    ];
+    expected.push("transition.raised".into());
+    for change in changes {
+        expected.push(format!("transition.{}", change.as_str()));
+    }
+    let actions = [
+        ActionKind::Acknowledge,
+        ActionKind::Close {
+            disposition: Disposition::Genuine,
+        },
+        ActionKind::Reset,
+        ActionKind::Shelve { until: None },
+        ActionKind::Unshelve,
+        ActionKind::Remark,
+        ActionKind::Silence,
+        ActionKind::OutOfService {
+            device: String::new(),
+            on: true,
+        },
+        ActionKind::OutOfService {
+            device: String::new(),
+            on: false,
+        },
+    ];
+    for action in &actions {
+        expected.push(format!("transition.{}", action.as_str()));
+        expected.push(format!("done.{}", action.as_str()));
+    }
+    let refusals = [
+        Refusal::Unknown(1),
+        Refusal::Closed(1),
+        Refusal::AlreadyAcknowledged(1),
+        Refusal::ShelveP1,
+        Refusal::AlreadyShelved(1),
+        Refusal::NotShelved(1),
+        Refusal::ShelveTime { max_h: 24 },
+        Refusal::LatchedActive(1),
+        Refusal::NeedsReset(1),
+        Refusal::NotLatched(1),
+        Refusal::StillActive(1),
+        Refusal::RemarkRequired("remark"),
+        Refusal::NothingSounding,
+        Refusal::ServiceUnchanged(String::new()),
+    ];
+    for refusal in &refusals {
+        expected.push(format!("refusal.{}", refusal.code()));
+    }
+    for what in [
+        "false_alarm",
+        "force_close",
+        "shelve",
+        "out_of_service",
+        "remark",
+    ] {
+        expected.push(format!("remark_for.{what}"));
+    }
+    expected.extend(
+        ShelveFor::CHOICES
+            .iter()
+            .map(|choice| choice.key().to_owned()),
+    );
+    expected.extend(BINDINGS.iter().map(|binding| binding.help.to_owned()));
+
+    for lang in [Lang::En, Lang::ZhCn] {
+        let present = keys(lang);
+        for key in &expected {
+            assert!(
+                present.contains(&key.as_str()),
+                "{key} missing in {}",
+                lang.code()
+            );
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use guardroom::domain::alarm::{Action, ActionKind};
 use guardroom::domain::device::{
     Availability, DetectorClass, DeviceKind, DeviceSpec, Liveness, Reported, ReportedState,
 };
@@ -10,14 +11,14 @@ use guardroom::domain::observation::SelfDescription;
 use guardroom::domain::{DeviceStatus, Observation};
 use guardroom::ingest::LinkStatus;
 use guardroom::ingest::link::Inbound;
-use guardroom::recorder::writer::{Settings, Writer};
+use guardroom::recorder::writer::{Input, Settings, Writer};
 use guardroom::store::{Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
 use tempfile::TempDir;
 
 /// Schema version this build writes.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Returns a base time with a sub-millisecond part, as `Timestamp::now()` has.
 fn t0() -> Timestamp {
@@ -72,6 +73,7 @@ fn writer(path: &Path, inventory: Vec<DeviceSpec>) -> Writer {
     let settings = Settings {
         inventory,
         unregistered_interval_s: 300,
+        ..Settings::default()
     };
     Writer::new(store, settings).expect("starting the writer")
 }
@@ -305,8 +307,10 @@ fn batch_commits_in_order() {
             "availability_changed",
             "gateway_availability_changed",
             "device_event_raised",
+            "alarm_raised",
             "device_discovered",
             "state_reported",
+            "alarm_raised",
         ],
         "events in the order they were observed"
     );
@@ -346,8 +350,8 @@ fn batch_commits_in_order() {
         "link is recorded online"
     );
     assert_eq!(
-        projection.last_seq, 11,
-        "last_seq is the newest event's seq"
+        projection.last_seq, 13,
+        "last_seq is the newest event's seq, the two alarms included"
     );
 }
 
@@ -545,11 +549,40 @@ fn replay_equals_snapshots() {
         ],
         None,
     );
+    let fire = writer
+        .projection()
+        .alarms
+        .open
+        .values()
+        .find(|alarm| alarm.source == "smoke-1")
+        .expect("the smoke event raised an alarm")
+        .id;
+    let acknowledge = Action {
+        id: uuid::Uuid::new_v4(),
+        alarm: Some(fire),
+        kind: ActionKind::Acknowledge,
+        operator: "tester".into(),
+        role: "guard".into(),
+        console: "duty-1".into(),
+        via_ssh: false,
+        remark: "seen".into(),
+    };
+    writer.process([Input::Tick(at(400)), Input::Act(acknowledge)], None);
     drop(writer);
 
     let store = Store::open_read_only(&path).unwrap();
     let (snapshot, _) = store.load_projection().unwrap();
     let replayed = store.replay().unwrap();
+
+    assert_eq!(
+        snapshot.alarms, replayed.alarms,
+        "alarms replay to their snapshots"
+    );
+    assert!(
+        snapshot.alarms.open.values().any(|a| a.source == "cam-1"),
+        "the camera offline since 9 s has its alarm after the debounce"
+    );
+    assert!(snapshot.alarms.get(fire).unwrap().acknowledged);
 
     assert_eq!(
         snapshot.devices.keys().collect::<Vec<_>>(),

@@ -4,12 +4,13 @@
 use guardroom::app::App;
 use guardroom::i18n::Lang;
 use guardroom::theme::Theme;
-use guardroom::ui::sample::{sample_app, sample_now};
-use guardroom::ui::state::{UiState, View};
+use guardroom::ui::sample::{flood_app, sample_app, sample_now};
+use guardroom::ui::state::{Cursor, Question, UiState, View};
 use guardroom::ui::widgets::Ctx;
 use guardroom::ui::{self, keymap::Action};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use unicode_width::UnicodeWidthStr;
 
 fn render(app: &App, state: &UiState, lang: Lang, width: u16, height: u16) -> TestBackend {
     let theme = Theme::resolve("default").unwrap();
@@ -32,6 +33,36 @@ fn view(view: View) -> UiState {
     state
 }
 
+/// Returns the view state of alarm `id`'s detail, opened from the queue.
+fn alarm_detail(id: u64) -> UiState {
+    let mut state = view(View::Alarms);
+    state.alarm_detail = Some(id);
+    state.show(View::AlarmDetail);
+    state
+}
+
+/// Returns the screen as lines of text, without the cells a wide character
+/// covers.
+fn screen_text(backend: &TestBackend) -> String {
+    let buffer = backend.buffer();
+    let width = buffer.area.width as usize;
+    let mut lines = Vec::new();
+    for row in buffer.content().chunks(width) {
+        let mut line = String::new();
+        let mut covered = 0;
+        for cell in row {
+            if covered > 0 {
+                covered -= 1;
+                continue;
+            }
+            line.push_str(cell.symbol());
+            covered = cell.symbol().width().saturating_sub(1);
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
 macro_rules! snapshot {
     ($name:ident, $view:expr, $lang:expr, $width:expr, $height:expr) => {
         #[test]
@@ -43,6 +74,17 @@ macro_rules! snapshot {
     };
 }
 
+snapshot!(alarms_en_80x24, view(View::Alarms), Lang::En, 80, 24);
+snapshot!(alarms_zh_80x24, view(View::Alarms), Lang::ZhCn, 80, 24);
+snapshot!(alarms_en_160x48, view(View::Alarms), Lang::En, 160, 48);
+snapshot!(alarms_zh_160x48, view(View::Alarms), Lang::ZhCn, 160, 48);
+snapshot!(alarm_detail_en_80x24, alarm_detail(2), Lang::En, 80, 24);
+snapshot!(alarm_detail_zh_80x24, alarm_detail(2), Lang::ZhCn, 80, 24);
+snapshot!(alarm_detail_en_160x48, alarm_detail(2), Lang::En, 160, 48);
+snapshot!(alarm_detail_zh_160x48, alarm_detail(2), Lang::ZhCn, 160, 48);
+snapshot!(history_en_80x24, view(View::History), Lang::En, 80, 24);
+snapshot!(history_zh_80x24, view(View::History), Lang::ZhCn, 80, 24);
+snapshot!(history_zh_160x48, view(View::History), Lang::ZhCn, 160, 48);
 snapshot!(overview_en_80x24, view(View::Overview), Lang::En, 80, 24);
 snapshot!(overview_zh_80x24, view(View::Overview), Lang::ZhCn, 80, 24);
 snapshot!(overview_en_160x48, view(View::Overview), Lang::En, 160, 48);
@@ -61,10 +103,10 @@ snapshot!(help_zh_80x24, view(View::Help), Lang::ZhCn, 80, 24);
 
 #[test]
 fn detail_of_forced_door() {
-    let app = sample_app();
+    let mut app = sample_app();
     let mut state = view(View::Devices);
     // The list is sorted by status, most urgent first: the forced door leads.
-    ui::apply(&app, &mut state, Action::Open, sample_now());
+    ui::apply(&mut app, &mut state, Action::Open, sample_now());
     assert_eq!(state.detail.as_deref(), Some("b2-door-garage"));
     insta::assert_snapshot!(render(&app, &state, Lang::ZhCn, 80, 24));
     insta::assert_snapshot!(render(&app, &state, Lang::En, 80, 24));
@@ -72,20 +114,32 @@ fn detail_of_forced_door() {
 
 #[test]
 fn quit_asks_first() {
-    let app = sample_app();
+    let mut app = sample_app();
     let mut state = view(View::Overview);
-    ui::apply(&app, &mut state, Action::Quit, sample_now());
-    assert!(state.confirm_quit, "q must ask before quitting");
+    ui::apply(&mut app, &mut state, Action::Quit, sample_now());
+    assert_eq!(
+        state.confirm,
+        Some(Question::Quit),
+        "q must ask before quitting"
+    );
     assert!(!state.quit, "q alone must not quit");
     insta::assert_snapshot!(render(&app, &state, Lang::En, 80, 24));
-    ui::apply(&app, &mut state, Action::Confirm, sample_now());
+    ui::apply(&mut app, &mut state, Action::Confirm, sample_now());
     assert!(state.quit);
 }
 
 #[test]
 fn tiny_sizes_do_not_panic() {
     let app = sample_app();
-    for view_kind in [View::Overview, View::Devices, View::Detail, View::Help] {
+    for view_kind in [
+        View::Alarms,
+        View::AlarmDetail,
+        View::History,
+        View::Overview,
+        View::Devices,
+        View::Detail,
+        View::Help,
+    ] {
         for (width, height) in [(20, 5), (1, 1), (0, 0), (59, 11), (60, 12), (200, 3)] {
             render(&app, &view(view_kind), Lang::ZhCn, width, height);
         }
@@ -168,10 +222,10 @@ fn warning_line_is_shown() {
 
 #[test]
 fn help_scrolls_to_the_legend() {
-    let app = sample_app();
+    let mut app = sample_app();
     let mut state = view(View::Help);
     let first = render(&app, &state, Lang::En, 80, 24);
-    ui::apply(&app, &mut state, Action::Bottom, sample_now());
+    ui::apply(&mut app, &mut state, Action::Bottom, sample_now());
     let last = render(&app, &state, Lang::En, 80, 24);
     let text = |backend: &TestBackend| {
         backend
@@ -182,11 +236,11 @@ fn help_scrolls_to_the_legend() {
             .collect::<String>()
     };
     assert!(
-        !text(&first).contains("Status marks"),
+        !text(&first).contains("Device status marks"),
         "the legend starts below the first page"
     );
     assert!(
-        text(&last).contains("Status marks"),
+        text(&last).contains("Device status marks"),
         "scrolling reaches the legend"
     );
 }
@@ -228,4 +282,244 @@ fn never_heard_devices_need_attention() {
         rows.iter().any(|row| row.device.spec.id == "b5-door-bike"),
         "a device that never reported is listed"
     );
+}
+
+#[test]
+fn flood_groups_repeats_with_p1_on_top() {
+    let app = flood_app();
+    assert!(app.projection.alarms.in_flood());
+    assert_eq!(app.projection.alarms.open.len(), 200);
+    let state = view(View::Alarms);
+    for lang in [Lang::ZhCn, Lang::En] {
+        let backend = render(&app, &state, lang, 80, 24);
+        let text = screen_text(&backend);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[3].contains("!!"),
+            "the flood banner is under the counters: {text}"
+        );
+        // Header, tabs, counters, banner, table title, column header, then rows.
+        for row in &lines[6..9] {
+            assert!(row.contains("P1"), "P1 rows lead the queue: {row}\n{text}");
+        }
+        assert!(
+            lines[9].contains("[+]"),
+            "repeats after the P1 rows are grouped: {}\n{text}",
+            lines[9]
+        );
+        let name = match lang {
+            Lang::ZhCn => "flood_zh_80x24",
+            Lang::En => "flood_en_80x24",
+        };
+        insta::assert_snapshot!(name, backend);
+    }
+}
+
+#[test]
+fn flood_counts_suppressed_children() {
+    let app = flood_app();
+    let backend = render(&app, &view(View::Alarms), Lang::En, 160, 48);
+    let counters = screen_text(&backend).lines().nth(2).unwrap().to_owned();
+    assert!(counters.contains("suppressed +20"), "{counters}");
+}
+
+#[test]
+fn close_dialog_says_remark_is_required() {
+    let mut app = sample_app();
+    let mut state = view(View::Alarms);
+    state.lang = Lang::ZhCn;
+    // The water leak cleared unacknowledged: it can be closed.
+    state.alarm_cursor = Some(Cursor::Alarm(5));
+    let now = sample_now();
+    ui::apply(&mut app, &mut state, Action::CloseAlarm, now);
+    ui::apply(&mut app, &mut state, Action::Down, now);
+    ui::apply(&mut app, &mut state, Action::Submit, now);
+    assert!(state.dialog.is_some(), "the dialog stays open");
+    insta::assert_snapshot!(
+        "close_dialog_zh_80x24",
+        render(&app, &state, Lang::ZhCn, 80, 24)
+    );
+    let mut english = state.clone();
+    english.lang = Lang::En;
+    english.dialog = None;
+    ui::apply(&mut app, &mut english, Action::CloseAlarm, now);
+    ui::apply(&mut app, &mut english, Action::Down, now);
+    ui::apply(&mut app, &mut english, Action::Submit, now);
+    let text = screen_text(&render(&app, &english, Lang::En, 80, 24));
+    assert!(
+        text.contains("A remark is required for a false"),
+        "the dialog says why: {text}"
+    );
+}
+
+#[test]
+fn shelve_dialog_lists_durations() {
+    let mut app = sample_app();
+    let mut state = view(View::Alarms);
+    state.alarm_cursor = Some(Cursor::Alarm(6));
+    ui::apply(&mut app, &mut state, Action::Shelve, sample_now());
+    insta::assert_snapshot!(
+        "shelve_dialog_en_80x24",
+        render(&app, &state, Lang::En, 80, 24)
+    );
+}
+
+#[test]
+fn acknowledge_all_question_counts() {
+    let mut app = sample_app();
+    let mut state = view(View::Alarms);
+    ui::apply(&mut app, &mut state, Action::AcknowledgeAll, sample_now());
+    insta::assert_snapshot!(
+        "acknowledge_all_zh_80x24",
+        render(&app, &state, Lang::ZhCn, 80, 24)
+    );
+}
+
+#[test]
+fn no_color_queue_marks_unacknowledged() {
+    use ratatui::style::{Color, Modifier};
+    let app = sample_app();
+    let theme = Theme::resolve("default").unwrap().without_colour();
+    let ctx = Ctx {
+        lang: Lang::En,
+        theme: &theme,
+        now: sample_now(),
+        time_zone: &app.site.time_zone,
+    };
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|frame| ui::draw(frame, &app, &view(View::Alarms), &ctx))
+        .unwrap();
+
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!(cell.fg, Color::Reset, "colour at {:?}", cell.symbol());
+        assert_eq!(cell.bg, Color::Reset, "colour at {:?}", cell.symbol());
+    }
+
+    let text = screen_text(terminal.backend());
+    let fire = text
+        .lines()
+        .position(|line| line.contains("3栋101烟感"))
+        .expect("the fire alarm is listed");
+    let mark = &buffer[(0, fire as u16)];
+    assert_eq!(mark.symbol(), "!", "the unacknowledged mark shows: {text}");
+    assert!(
+        mark.modifier.contains(Modifier::REVERSED),
+        "the mark is reversed, not only coloured"
+    );
+
+    let acknowledged = text
+        .lines()
+        .position(|line| line.contains("5栋1201"))
+        .expect("the acknowledged SOS alarm is listed");
+    assert_eq!(buffer[(0, acknowledged as u16)].symbol(), " ");
+}
+
+#[test]
+fn queue_keeps_cjk_columns_aligned() {
+    let app = sample_app();
+    let backend = render(&app, &view(View::Alarms), Lang::ZhCn, 80, 24);
+    let buffer = backend.buffer();
+    // Every row's age column starts in the same cell: find the column of
+    // the header's age title and check that each alarm row has a digit there.
+    let text = screen_text(&backend);
+    let header = text
+        .lines()
+        .position(|line| line.contains("时长"))
+        .expect("column header");
+    let age_x = (0..80)
+        .find(|x| buffer[(*x, header as u16)].symbol() == "时")
+        .unwrap();
+    for y in header + 1..header + 8 {
+        let cell = buffer[(age_x, y as u16)].symbol();
+        assert!(
+            cell.chars().all(|c| c.is_ascii_digit()),
+            "row {y} has {cell:?} at the age column:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn alarm_detail_scrolls_through_history() {
+    let mut app = sample_app();
+    let mut state = alarm_detail(2);
+    let first = screen_text(&render(&app, &state, Lang::En, 80, 24));
+    ui::apply(&mut app, &mut state, Action::Bottom, sample_now());
+    let last = screen_text(&render(&app, &state, Lang::En, 80, 24));
+    assert!(
+        !first.contains("raised  - → unacknowledged"),
+        "the first transition is below the first page: {first}"
+    );
+    assert!(
+        last.contains("raised  - → unacknowledged"),
+        "scrolling reaches the first transition: {last}"
+    );
+}
+
+#[test]
+fn alarm_detail_shows_procedure_and_cameras() {
+    let app = sample_app();
+    let text = screen_text(&render(&app, &alarm_detail(1), Lang::En, 160, 48));
+    assert!(
+        text.contains("Cameras          南门摄像机 (b3-cam-gate), 6栋停车场摄像机 (b6-cam-park)"),
+        "the zone's camera first, then the building's: {text}"
+    );
+    assert!(
+        text.contains("Procedure        Check the cameras. Send the patrol with an extinguisher"),
+        "the built-in procedure for fire: {text}"
+    );
+    assert!(text.contains("Acknowledged     not yet"), "{text}");
+}
+
+#[test]
+fn message_line_shows_refusal() {
+    let mut app = sample_app();
+    let mut state = view(View::Alarms);
+    state.alarm_cursor = Some(Cursor::Alarm(1));
+    ui::apply(&mut app, &mut state, Action::Shelve, sample_now());
+    let backend = render(&app, &state, Lang::En, 80, 24);
+    let text = screen_text(&backend);
+    let line = text.lines().nth(22).unwrap();
+    assert!(
+        line.starts_with(" ! Alarm #1 3栋101烟感 is P1 and a P1 alarm is never shelved"),
+        "the refusal sits above the footer: {text}"
+    );
+    assert!(
+        backend.buffer()[(1, 22)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED),
+        "the refusal stands out without colour"
+    );
+}
+
+#[test]
+fn fallback_banner_shows_and_expires() {
+    use guardroom::ui::state::{BANNER_SECS, Banner};
+    use jiff::SignedDuration;
+    let mut app = sample_app();
+    let mut state = view(View::Alarms);
+    state.banner = Some(Banner {
+        summary: "P1 fire: 3栋101烟感".into(),
+        body: "#1 3栋 1单元".into(),
+        count: 3,
+        desktop_off: false,
+        at: sample_now(),
+    });
+    let text = screen_text(&render(&app, &state, Lang::En, 80, 24));
+    assert!(
+        text.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with(" * Desktop notifications are unavailable. Latest: P1 fire: 3栋101烟感"),
+        "{text}"
+    );
+    let later = sample_now() + SignedDuration::from_secs(BANNER_SECS);
+    assert!(state.banner_at(later).is_none(), "it hides after a minute");
+
+    // Esc dismisses the banner before it goes back.
+    state.show(View::Devices);
+    ui::apply(&mut app, &mut state, Action::Back, sample_now());
+    assert!(state.banner.is_none());
+    assert_eq!(state.view, View::Devices);
 }

@@ -31,16 +31,19 @@ pub fn follow(
             continue;
         }
         version = now;
-        let (devices, gateways) = store.changed_since(rev)?;
+        let changes = store.changed_since(rev)?;
         let (link, meta) = store.load_link_and_meta()?;
         rev = meta.rev;
         let delta = Delta {
-            devices,
-            gateways,
+            devices: changes.devices,
+            gateways: changes.gateways,
+            alarms: changes.alarms,
+            alarm_book: changes.alarm_book,
             link,
             last_message: meta.last_message,
             bad_payloads: meta.bad_payloads,
             last_seq: 0,
+            refused: Vec::new(),
         };
         if !deliver(delta) {
             break;

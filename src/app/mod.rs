@@ -2,13 +2,21 @@
 //! own role. Screens read it; only the event loop changes it,
 //! by merging deltas from the recorder or from following the database.
 
+pub mod actions;
 pub mod follow;
+pub mod guide;
+
+pub use actions::{ActError, Operator, Submit};
+pub use guide::AlarmGuide;
 
 use std::path::PathBuf;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use uuid::Uuid;
+
+use crate::domain::alarm::Refusal;
 use crate::domain::device::Liveness;
 use crate::domain::projection::Delta;
 use crate::domain::{Device, DeviceKind, DeviceStatus, Projection};
@@ -45,6 +53,14 @@ pub struct App {
     pub bad_payloads: u64,
     /// Warnings shown on every screen until the console closes.
     pub warnings: Vec<String>,
+    pub operator: Operator,
+    /// Hands actions to this process's recorder; `None` when attached.
+    pub submit: Option<Submit>,
+    /// Actions the recorder refused after the console's own check passed
+    /// (the state moved in between), newest last; the screens show them.
+    pub refused: Vec<(Uuid, Refusal)>,
+    /// Procedures and linked cameras for the alarm detail.
+    pub alarm_guide: AlarmGuide,
 }
 
 /// Device counts by kind and status, as the overview and `status` show them.
@@ -107,6 +123,10 @@ impl App {
             last_message: None,
             bad_payloads: 0,
             warnings: Vec::new(),
+            operator: Operator::from_env("guard", "console"),
+            submit: None,
+            refused: Vec::new(),
+            alarm_guide: AlarmGuide::default(),
         }
     }
 
@@ -115,6 +135,7 @@ impl App {
             self.last_message = delta.last_message;
         }
         self.bad_payloads = self.bad_payloads.max(delta.bad_payloads);
+        self.refused.extend(delta.refused.iter().cloned());
         self.projection.merge(delta);
     }
 
@@ -161,4 +182,6 @@ pub enum Feed {
     /// Something the operator must see until the console closes, such as a
     /// damaged database that was moved aside.
     Warning(String),
+    /// The recorder refused an action this console submitted.
+    Refused(Uuid, Refusal),
 }

@@ -4,17 +4,19 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use tokio::sync::{mpsc, watch};
 
 use super::Context;
-use crate::app::{App, Feed, Role, SiteInfo, follow};
+use crate::app::{ActError, AlarmGuide, App, Feed, Operator, Role, SiteInfo, Submit, follow};
 use crate::config::Config;
 use crate::domain::device::Liveness;
 use crate::i18n::Lang;
 use crate::ingest::LinkState;
+use crate::notify::Notifier;
 use crate::recorder::Recorder;
 use crate::recorder::lock::RecorderLock;
 use crate::store::Store;
@@ -95,11 +97,25 @@ pub fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
 }
 
+/// Where this console's actions go: the recorder's submitter once this
+/// process records, empty while it is attached.
+type SubmitSlot = Arc<Mutex<Option<Submit>>>;
+
 /// The role this process plays and what keeps it going.
 struct Roles {
     lock: Option<RecorderLock>,
     recorder: Option<Recorder>,
     follower_stop: Option<watch::Sender<bool>>,
+    submit: SubmitSlot,
+}
+
+impl Roles {
+    fn recording(&mut self, recorder: Recorder) {
+        if let Ok(mut slot) = self.submit.lock() {
+            *slot = Some(recorder.submitter());
+        }
+        self.recorder = Some(recorder);
+    }
 }
 
 async fn session(
@@ -120,10 +136,12 @@ async fn session(
         })?,
         recorder: None,
         follower_stop: None,
+        submit: SubmitSlot::default(),
     };
 
     let role = if roles.lock.is_some() {
-        roles.recorder = Some(start_recorder(config, &database, &feed_tx, runtime, lang)?);
+        let recorder = start_recorder(config, &database, &feed_tx, runtime, lang)?;
+        roles.recording(recorder);
         Role::Recorder
     } else {
         Role::Attached
@@ -146,6 +164,18 @@ async fn session(
     let mut app = App::new(site, role, projection);
     app.last_message = meta.last_message;
     app.bad_payloads = meta.bad_payloads;
+    app.operator = Operator::from_env(&config.console.user, &config.console.id);
+    app.alarm_guide = AlarmGuide::from_config(config);
+    let slot = roles.submit.clone();
+    app.submit = Some(Box::new(move |action| {
+        let slot = slot
+            .lock()
+            .map_err(|_| ActError::Unavailable("poisoned".into()))?;
+        match slot.as_ref() {
+            Some(submit) => submit(action),
+            None => Err(ActError::Attached),
+        }
+    }));
     if role == Role::Attached {
         roles.follower_stop = Some(start_follower(&database, meta.rev, &feed_tx));
     }
@@ -161,7 +191,12 @@ async fn session(
         stop_rx,
     ));
 
-    let outcome = crate::ui::run(app, feed_rx, lang, theme).await;
+    let (notifier, notify_state) = if config.console.notifications {
+        Notifier::desktop(runtime)
+    } else {
+        Notifier::disabled()
+    };
+    let outcome = crate::ui::run(app, feed_rx, lang, theme, notifier, notify_state).await;
 
     let _ = stop_tx.send(true);
     let _ = keeper.await;
@@ -266,7 +301,7 @@ async fn keep_role(
         match start_recorder(&config, &database, &feed, &runtime, lang) {
             Ok(recorder) => {
                 roles.lock = Some(lock);
-                roles.recorder = Some(recorder);
+                roles.recording(recorder);
                 let _ = feed.send(Feed::Role(Role::Recorder)).await;
             }
             Err(error) => {

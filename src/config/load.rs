@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-use super::model::{Broker, BrokerUrl, Config, Console, DeviceEntry, Site, Storage};
+use super::model::{Alarms, Broker, BrokerUrl, Config, Console, DeviceEntry, Site, Storage};
 use super::paths::Paths;
+use crate::domain::alarm::{Condition, Priority};
 use crate::domain::device::DeviceKind;
 use crate::i18n::Lang;
 use crate::ingest::sanitize::sanitize;
@@ -127,7 +128,7 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
 
     let mut problems = Vec::new();
     for key in table.keys() {
-        if !["site", "broker", "storage", "console", "devices"].contains(&key.as_str()) {
+        if !["site", "broker", "storage", "console", "alarms", "devices"].contains(&key.as_str()) {
             problems.push(Problem {
                 key: key.clone(),
                 reason: lang.t("config.unknown_section").to_owned(),
@@ -139,12 +140,14 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
     let broker: Broker = section(&table, "broker", &mut problems);
     let mut storage: Storage = section(&table, "storage", &mut problems);
     let console: Console = section(&table, "console", &mut problems);
+    let alarms: Alarms = section(&table, "alarms", &mut problems);
     let entries = device_entries(&table, &mut problems);
 
     check_site(&site, lang, &mut problems);
     check_broker(&broker, lang, &mut problems);
     check_console(&console, lang, &mut problems);
     check_devices(&entries, lang, &mut problems);
+    check_alarms(&alarms, &entries, lang, &mut problems);
 
     let password = read_password(&broker, base, lang, &mut problems);
     let ca_pem = broker.ca_file.as_ref().and_then(|path| {
@@ -174,6 +177,7 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
         broker,
         storage,
         console,
+        alarms,
         devices: entries
             .into_iter()
             .map(|(_, entry)| entry.into_spec())
@@ -355,6 +359,21 @@ fn check_console(console: &Console, lang: Lang, problems: &mut Vec<Problem>) {
             ),
         });
     }
+    if !is_clean_id(&console.id)
+        || console.id.len() > MAX_ID_BYTES
+        || console.id.contains(['+', '#'])
+    {
+        problems.push(Problem {
+            key: "console.id".into(),
+            reason: lang.tf("config.bad_id", &[("value", &console.id)]),
+        });
+    }
+    if console.user.trim().is_empty() {
+        problems.push(Problem {
+            key: "console.user".into(),
+            reason: lang.t("config.user_empty").to_owned(),
+        });
+    }
     if console.unregistered_interval_s == 0 {
         problems.push(Problem {
             key: "console.unregistered_interval_s".into(),
@@ -420,6 +439,100 @@ fn check_devices(entries: &[(usize, DeviceEntry)], lang: Lang, problems: &mut Ve
                     &[("value", &0), ("min", &1), ("max", &u32::MAX)],
                 ),
             });
+        }
+    }
+}
+
+fn check_alarms(
+    alarms: &Alarms,
+    entries: &[(usize, DeviceEntry)],
+    lang: Lang,
+    problems: &mut Vec<Problem>,
+) {
+    let conditions = Condition::ALL.map(Condition::as_str).join(", ");
+    for (name, priority) in &alarms.priority {
+        if Condition::parse(name).is_none() {
+            problems.push(Problem {
+                key: format!("alarms.priority.{name}"),
+                reason: lang.tf(
+                    "config.unknown_condition",
+                    &[("value", name), ("valid", &conditions)],
+                ),
+            });
+        }
+        if Priority::parse(priority).is_none() {
+            problems.push(Problem {
+                key: format!("alarms.priority.{name}"),
+                reason: lang.tf("config.bad_priority", &[("value", priority)]),
+            });
+        }
+    }
+    for name in alarms.sop.keys() {
+        if Condition::parse(name).is_none() {
+            problems.push(Problem {
+                key: format!("alarms.sop.{name}"),
+                reason: lang.tf(
+                    "config.unknown_condition",
+                    &[("value", name), ("valid", &conditions)],
+                ),
+            });
+        }
+    }
+    let ranges: [(&str, u32, u32, u32); 9] = [
+        ("offline_debounce_s", alarms.offline_debounce_s, 1, 86_400),
+        ("flap_window_s", alarms.flap_window_s, 60, 86_400),
+        ("flap_count", alarms.flap_count, 2, 1_000),
+        ("held_open_s", alarms.held_open_s, 1, 86_400),
+        ("flood_threshold", alarms.flood_threshold, 1, 100_000),
+        ("escalation_s.P1", alarms.escalation_s.p1, 0, 86_400),
+        ("escalation_s.P2", alarms.escalation_s.p2, 0, 86_400),
+        ("escalation_s.P3", alarms.escalation_s.p3, 0, 86_400),
+        ("escalation_s.P4", alarms.escalation_s.p4, 0, 86_400),
+    ];
+    for (key, value, min, max) in ranges {
+        if !(min..=max).contains(&value) {
+            problems.push(Problem {
+                key: format!("alarms.{key}"),
+                reason: lang.tf(
+                    "config.out_of_range",
+                    &[("value", &value), ("min", &min), ("max", &max)],
+                ),
+            });
+        }
+    }
+    let topic = &alarms.supervisor_topic;
+    if topic.is_empty()
+        || topic.starts_with('/')
+        || topic.contains(['+', '#'])
+        || sanitize(topic) != *topic
+    {
+        problems.push(Problem {
+            key: "alarms.supervisor_topic".into(),
+            reason: lang.tf("config.bad_topic", &[("value", topic)]),
+        });
+    }
+    for (index, link) in alarms.cameras.iter().enumerate() {
+        let key = |field: &str| format!("alarms.cameras[{index}].{field}");
+        let targets = [&link.device, &link.zone, &link.building]
+            .iter()
+            .filter(|t| t.is_some())
+            .count();
+        if targets != 1 {
+            problems.push(Problem {
+                key: key("device"),
+                reason: lang.t("config.camera_target").to_owned(),
+            });
+        }
+        for camera in &link.cameras {
+            let known = entries
+                .iter()
+                .any(|(_, entry)| entry.id == *camera && entry.kind == DeviceKind::Camera);
+            if !known {
+                problems.push(Problem {
+                    key: key("cameras"),
+                    reason: lang.tf("config.unknown_camera", &[("value", camera)]),
+                });
+            }
         }
     }
 }

@@ -4,8 +4,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
+use crate::domain::alarm::{AlarmRules, Condition, Priority};
 use crate::domain::device::{DetectorClass, DeviceKind, DeviceSpec};
 
 /// A validated configuration.
@@ -17,6 +20,7 @@ pub struct Config {
     pub broker: Broker,
     pub storage: Storage,
     pub console: Console,
+    pub alarms: Alarms,
     pub devices: Vec<DeviceSpec>,
     /// Broker password read from the file or variable the config names.
     pub password: Option<String>,
@@ -161,6 +165,13 @@ pub struct Console {
     pub stale_factor: f64,
     /// Report interval assumed for devices outside the inventory, in seconds.
     pub unregistered_interval_s: u32,
+    /// This console's id in `console/<id>/act`.
+    pub id: String,
+    /// The operator recorded on actions until operators log in.
+    pub user: String,
+    /// Desktop notifications for new P1/P2 alarms and escalations; the bell
+    /// and the banner work either way.
+    pub notifications: bool,
 }
 
 impl Default for Console {
@@ -170,8 +181,93 @@ impl Default for Console {
             theme: "default".into(),
             stale_factor: 2.5,
             unregistered_interval_s: 300,
+            id: "duty-1".into(),
+            user: "guard".into(),
+            notifications: true,
         }
     }
+}
+
+/// The `[alarms]` section: priorities, timers, procedures and cameras.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Alarms {
+    /// Seconds unacknowledged before escalation, by priority; 0 never escalates.
+    pub escalation_s: Escalation,
+    pub offline_debounce_s: u32,
+    pub flap_window_s: u32,
+    pub flap_count: u32,
+    pub held_open_s: u32,
+    pub flood_threshold: u32,
+    /// Topic under the site root where escalations go.
+    pub supervisor_topic: String,
+    /// Condition name → `P1`…`P4`, where it differs from the default.
+    pub priority: BTreeMap<String, String>,
+    /// Condition name → standard operating procedure text.
+    pub sop: BTreeMap<String, SopText>,
+    /// Cameras linked to doors, zones or buildings.
+    pub cameras: Vec<CameraLink>,
+}
+
+impl Default for Alarms {
+    fn default() -> Self {
+        let rules = AlarmRules::default();
+        Self {
+            escalation_s: Escalation::default(),
+            offline_debounce_s: rules.offline_debounce_s,
+            flap_window_s: rules.flap_window_s,
+            flap_count: rules.flap_count,
+            held_open_s: rules.held_open_s,
+            flood_threshold: rules.flood_threshold,
+            supervisor_topic: "supervisor/escalation".into(),
+            priority: BTreeMap::new(),
+            sop: BTreeMap::new(),
+            cameras: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Escalation {
+    #[serde(rename = "P1")]
+    pub p1: u32,
+    #[serde(rename = "P2")]
+    pub p2: u32,
+    #[serde(rename = "P3")]
+    pub p3: u32,
+    #[serde(rename = "P4")]
+    pub p4: u32,
+}
+
+impl Default for Escalation {
+    fn default() -> Self {
+        Self {
+            p1: 60,
+            p2: 120,
+            p3: 300,
+            p4: 0,
+        }
+    }
+}
+
+/// A procedure text in both languages; either may be left out.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SopText {
+    #[serde(rename = "zh-CN")]
+    pub zh_cn: Option<String>,
+    pub en: Option<String>,
+}
+
+/// Cameras to look at for alarms of one device, zone or building.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraLink {
+    pub device: Option<String>,
+    pub zone: Option<String>,
+    pub building: Option<String>,
+    pub cameras: Vec<String>,
 }
 
 /// One `[[devices]]` entry as written.
@@ -212,6 +308,31 @@ impl DeviceEntry {
 }
 
 impl Config {
+    /// The alarm rules the recorder runs, from the `[alarms]` section.
+    pub fn alarm_rules(&self) -> AlarmRules {
+        let alarms = &self.alarms;
+        let escalation = |s: u32| (s > 0).then_some(s);
+        AlarmRules {
+            // Validation has checked every name and value.
+            priorities: alarms
+                .priority
+                .iter()
+                .filter_map(|(name, p)| Some((Condition::parse(name)?, Priority::parse(p)?)))
+                .collect(),
+            escalation_s: [
+                escalation(alarms.escalation_s.p1),
+                escalation(alarms.escalation_s.p2),
+                escalation(alarms.escalation_s.p3),
+                escalation(alarms.escalation_s.p4),
+            ],
+            offline_debounce_s: alarms.offline_debounce_s,
+            flap_window_s: alarms.flap_window_s,
+            flap_count: alarms.flap_count,
+            held_open_s: alarms.held_open_s,
+            flood_threshold: alarms.flood_threshold,
+        }
+    }
+
     pub fn broker_url(&self) -> BrokerUrl {
         // Validation has parsed it already.
         BrokerUrl::parse(&self.broker.url).expect("broker URL validated at load")

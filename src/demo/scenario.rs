@@ -4,8 +4,8 @@
 //! and all randomness comes from one seeded generator, so the same inventory
 //! and seed always give the same timeline. The first ten seconds follow a
 //! script: a device goes offline, a detector reports a fault, another raises
-//! a smoke alarm, a door sends a bad payload, a fast-reporting beam falls
-//! silent, and two unregistered devices appear. After that, door traffic and
+//! a smoke alarm, a door sends a bad payload, another is forced open, a
+//! fast-reporting beam falls silent, and two unregistered devices appear. After that, door traffic and
 //! random incidents keep the site busy.
 
 use std::cmp::Ordering;
@@ -20,7 +20,7 @@ mod incidents;
 use super::cast::{Cast, Presence, STRANGERS, SimDevice};
 use super::payload;
 use crate::config::Config;
-use crate::domain::device::ReportedState;
+use crate::domain::device::{DeviceKind, ReportedState};
 use crate::ingest::TopicRoot;
 
 /// The seed of the demo's randomness.
@@ -252,6 +252,19 @@ impl Scenario {
             );
             self.schedule(seconds(6), Action::Report(index, ReportedState::Alarm));
             self.schedule(seconds(96), Action::Report(index, ReportedState::Normal));
+        }
+        // A forced door, so that every priority is in the queue within ten
+        // seconds: fire (P1), forced door (P2), fault (P3), low battery (P4).
+        if let Some(index) = self.pick(seconds(8), |device| {
+            device.spec.kind == DeviceKind::Door && device.state == ReportedState::Closed
+        }) {
+            self.reserve(index, seconds(38));
+            self.schedule(seconds(8), Action::Report(index, ReportedState::Forced));
+            self.schedule(
+                seconds(8),
+                Action::Raise(index, "door_forced", "门被强行打开"),
+            );
+            self.schedule(seconds(38), Action::Report(index, ReportedState::Closed));
         }
         self.schedule(Duration::from_millis(1500), Action::DoorTraffic);
         self.schedule(seconds(15), Action::Incident);

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 /// How many recent happenings a device keeps for its detail view.
 pub const RECENT_LIMIT: usize = 16;
 
+/// How many offline drops a device remembers for flap counting.
+pub const OFFLINE_TIMES_KEPT: usize = 32;
+
 /// The broad kind of a device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -251,6 +254,9 @@ pub struct Device {
     /// When its reported state last changed.
     pub last_change: Option<Timestamp>,
     pub recent: VecDeque<Recent>,
+    /// When the device last went offline, for counting drops; newest last.
+    #[serde(default)]
+    pub offline_times: VecDeque<Timestamp>,
 }
 
 /// A gateway that devices hang off; when it is offline its devices are unreachable.
@@ -347,6 +353,7 @@ impl Device {
             last_seen: None,
             last_change: None,
             recent: VecDeque::new(),
+            offline_times: VecDeque::new(),
         }
     }
 

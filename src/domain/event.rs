@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::alarm::{Action, ActionKind, Change, Flood, Raise};
 use super::device::{DeviceSpec, Reported};
 use super::time::{from_millis, to_millis};
 
@@ -71,6 +72,14 @@ pub enum EventBody {
     },
     /// The broker link went up or down.
     LinkChanged { online: bool, detail: String },
+    /// A rule raised a new alarm.
+    AlarmRaised { raise: Raise },
+    /// A rule changed an open alarm.
+    AlarmChanged { alarm: u64, change: Change },
+    /// An operator acted on an alarm or on the console's sounder.
+    AlarmActed { action: Action },
+    /// An alarm flood started or ended.
+    AlarmFlood { flood: Flood },
 }
 
 impl EventBody {
@@ -86,6 +95,20 @@ impl EventBody {
             Self::DeviceEventRaised { .. } => "device_event_raised",
             Self::DataErrorRaised { .. } => "data_error_raised",
             Self::LinkChanged { .. } => "link_changed",
+            Self::AlarmRaised { .. } => "alarm_raised",
+            Self::AlarmChanged { .. } => "alarm_changed",
+            Self::AlarmActed { .. } => "alarm_acted",
+            Self::AlarmFlood { .. } => "alarm_flood",
+        }
+    }
+
+    /// Returns the alarm the event is about, if any.
+    pub fn alarm(&self) -> Option<u64> {
+        match self {
+            Self::AlarmRaised { raise } => Some(raise.alarm),
+            Self::AlarmChanged { alarm, .. } => Some(*alarm),
+            Self::AlarmActed { action } => action.alarm,
+            _ => None,
         }
     }
 
@@ -98,7 +121,15 @@ impl EventBody {
             | Self::AvailabilityChanged { device, .. }
             | Self::DeviceEventRaised { device, .. }
             | Self::DataErrorRaised { device, .. } => Some(device),
-            Self::GatewayAvailabilityChanged { .. } | Self::LinkChanged { .. } => None,
+            Self::AlarmActed { action } => match &action.kind {
+                ActionKind::OutOfService { device, .. } => Some(device),
+                _ => None,
+            },
+            Self::GatewayAvailabilityChanged { .. }
+            | Self::LinkChanged { .. }
+            | Self::AlarmRaised { .. }
+            | Self::AlarmChanged { .. }
+            | Self::AlarmFlood { .. } => None,
         }
     }
 
@@ -108,6 +139,7 @@ impl EventBody {
             Self::DeviceEventRaised {
                 device, event_id, ..
             } => Some(format!("evt:{device}:{event_id}")),
+            Self::AlarmActed { action } => Some(format!("act:{}", action.id)),
             _ => None,
         }
     }

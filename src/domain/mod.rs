@@ -4,9 +4,11 @@
 //! Nothing here does I/O or reads a clock: callers pass the time in, so a
 //! replay of the same log always yields the same state.
 
+pub mod alarm;
 pub mod device;
 pub mod event;
 pub mod observation;
+pub mod outgoing;
 pub mod projection;
 pub mod time;
 

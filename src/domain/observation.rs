@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 
+use super::alarm::ExternalAlarm;
 use super::device::{DetectorClass, DeviceKind, Reported};
 
 /// Self-description a device sends in a state report, beyond its state.
@@ -45,6 +46,12 @@ pub enum Observation {
         text: Option<String>,
         source_ts: Option<Timestamp>,
     },
+    /// An alarm record from `alarm/<id>`; `None` when the record was
+    /// emptied or says it is closed.
+    ExternalAlarm {
+        id: String,
+        record: Option<ExternalAlarm>,
+    },
     /// A payload that could not be decoded; `device` is known when the topic named one.
     DataError {
         device: Option<String>,
@@ -61,6 +68,7 @@ impl Observation {
             | Self::Availability { device, .. }
             | Self::DeviceEvent { device, .. } => Some(device),
             Self::DataError { device, .. } => device.as_deref(),
+            Self::ExternalAlarm { record, .. } => record.as_ref().and_then(|r| r.device.as_deref()),
             Self::GatewayAvailability { .. } => None,
         }
     }

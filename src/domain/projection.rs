@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::alarm::{Alarm, AlarmBook, BookState, Refusal};
 use super::device::{
-    Availability, DataError, Device, DeviceKind, DeviceSpec, Gateway, Liveness, ReportedState,
+    Availability, DataError, Device, DeviceKind, DeviceSpec, Gateway, Liveness, OFFLINE_TIMES_KEPT,
+    ReportedState,
 };
 use super::event::{Event, EventBody};
 use super::observation::{Observation, SelfDescription};
@@ -40,6 +42,7 @@ pub struct Projection {
     pub devices: BTreeMap<String, Device>,
     pub gateways: BTreeMap<String, Gateway>,
     pub link: Option<LinkRecord>,
+    pub alarms: AlarmBook,
     /// Sequence number of the last event folded in.
     pub last_seq: i64,
 }
@@ -180,7 +183,8 @@ impl Projection {
                     self.data_error(device, topic, code, reason.clone(), &mut out);
                 }
             }
-            Observation::DataError { device: None, .. } => {}
+            // Alarm records change alarms only; the recorder runs their rule.
+            Observation::DataError { device: None, .. } | Observation::ExternalAlarm { .. } => {}
         }
         out
     }
@@ -233,6 +237,12 @@ impl Projection {
                 if let Some(device) = self.devices.get_mut(device) {
                     device.availability = availability_of(*online);
                     device.availability_since = Some(at);
+                    if !*online {
+                        if device.offline_times.len() == OFFLINE_TIMES_KEPT {
+                            device.offline_times.pop_front();
+                        }
+                        device.offline_times.push_back(at);
+                    }
                     device.remember(at, "avail", if *online { "online" } else { "offline" });
                 }
             }
@@ -277,6 +287,10 @@ impl Projection {
                     since: at,
                 });
             }
+            EventBody::AlarmRaised { raise } => self.alarms.raise(raise, at),
+            EventBody::AlarmChanged { alarm, change } => self.alarms.change(*alarm, change, at),
+            EventBody::AlarmActed { action } => self.alarms.act(action, at),
+            EventBody::AlarmFlood { flood } => self.alarms.flood(flood, at),
         }
     }
 
@@ -445,6 +459,12 @@ pub struct Delta {
     /// Bad payloads counted so far (a total, not an increment).
     pub bad_payloads: u64,
     pub last_seq: i64,
+    /// Alarms changed by the commit, open or closed.
+    pub alarms: Vec<Alarm>,
+    /// The book's own state, when it changed.
+    pub alarm_book: Option<BookState>,
+    /// Actions the recorder refused, for the console that submitted them.
+    pub refused: Vec<(uuid::Uuid, Refusal)>,
 }
 
 impl Projection {
@@ -458,6 +478,12 @@ impl Projection {
         }
         if delta.link.is_some() {
             self.link = delta.link;
+        }
+        for alarm in delta.alarms {
+            self.alarms.upsert(alarm);
+        }
+        if let Some(state) = delta.alarm_book {
+            self.alarms.state = state;
         }
         self.last_seq = self.last_seq.max(delta.last_seq);
     }

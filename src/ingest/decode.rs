@@ -8,12 +8,16 @@
 //! - `dev/<id>/avail`, `gw/<id>/avail`: plain `online`/`offline`, or
 //!   `{"state": "online"}`.
 //! - `evt/<id>`: `id` and `type` (required), `v`, `ts`, `text`.
+//! - `alarm/<id>`: `priority` (`P1`…`P4` or 1–4) and `text` (required), `v`,
+//!   `ts`, `active` (default true), `state` (`closed` ends it), `device`,
+//!   `building`, `zone`; an empty payload ends it too.
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::sanitize::sanitize;
 use super::topic::Route;
+use crate::domain::alarm::{ExternalAlarm, Priority};
 use crate::domain::device::{DetectorClass, DeviceKind, Reported, ReportedState};
 use crate::domain::observation::{Observation, SelfDescription};
 
@@ -124,6 +128,17 @@ pub fn decode(
                 return Ok(None);
             }
             event
+        }
+        Route::Alarm(id) => {
+            if payload.is_empty() {
+                Observation::ExternalAlarm {
+                    id: id.clone(),
+                    record: None,
+                }
+            } else {
+                let object = parse_object(payload, limits)?;
+                decode_alarm(id, &object)?
+            }
         }
         Route::Other | Route::BadId => return Ok(None),
     };
@@ -320,6 +335,46 @@ fn decode_event(device: &str, object: &Map<String, Value>) -> Result<Observation
         event,
         text: optional_text(object, "text")?,
         source_ts: optional_ts(object)?,
+    })
+}
+
+fn decode_alarm(id: &str, object: &Map<String, Value>) -> Result<Observation, DecodeError> {
+    let closed = match optional_str(object, "state")?.as_deref() {
+        None | Some("open") => false,
+        Some("closed") => true,
+        Some(other) => return Err(bad("state", format!("\"{other}\" is not open or closed"))),
+    };
+    if closed {
+        return Ok(Observation::ExternalAlarm {
+            id: id.to_owned(),
+            record: None,
+        });
+    }
+    let priority = match object.get("priority") {
+        Some(Value::String(text)) => Priority::parse(text),
+        Some(Value::Number(n)) => n.as_u64().and_then(|n| Priority::parse(&n.to_string())),
+        None | Some(Value::Null) => return Err(DecodeError::MissingField("priority")),
+        Some(_) => None,
+    }
+    .ok_or_else(|| bad("priority", "expected P1, P2, P3 or P4"))?;
+    let text = optional_text(object, "text")?.ok_or(DecodeError::MissingField("text"))?;
+    let device = optional_str(object, "device")?;
+    if let Some(device) = &device
+        && (device.is_empty() || device.len() > 64 || device.contains(['/', '+', '#', ' ']))
+    {
+        return Err(bad("device", "expected a device id"));
+    }
+    Ok(Observation::ExternalAlarm {
+        id: id.to_owned(),
+        record: Some(ExternalAlarm {
+            id: id.to_owned(),
+            priority,
+            active: optional_bool(object, "active")?.unwrap_or(true),
+            text,
+            device,
+            building: optional_str(object, "building")?.unwrap_or_default(),
+            zone: optional_str(object, "zone")?.unwrap_or_default(),
+        }),
     })
 }
 

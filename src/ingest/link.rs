@@ -13,6 +13,7 @@ use super::decode::{Limits, decode};
 use super::errors::BadPayloads;
 use super::topic::{Route, TopicRoot};
 use crate::domain::Observation;
+use crate::domain::outgoing::Outgoing;
 
 /// Connection settings of the link.
 #[derive(Clone, Debug)]
@@ -84,6 +85,10 @@ pub enum Inbound {
         bad: bool,
     },
     Link(LinkStatus),
+    /// The broker confirmed these outbox rows (QoS 1 PUBACK).
+    Published {
+        seqs: Vec<i64>,
+    },
 }
 
 /// Delay before retry `attempt` (1-based): doubled each time up to `cap`,
@@ -117,11 +122,27 @@ fn mqtt_options(options: &LinkOptions) -> MqttOptions {
 
 /// Runs the link until `shutdown` turns true. Never returns early because
 /// the broker is unreachable: it keeps retrying with backoff.
-pub async fn run(
+pub async fn run<S: From<Inbound> + Send + 'static>(
     options: LinkOptions,
     root: TopicRoot,
     limits: Limits,
-    inbound: mpsc::Sender<Inbound>,
+    inbound: mpsc::Sender<S>,
+    state: watch::Sender<LinkState>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let (_keep, outgoing) = mpsc::unbounded_channel();
+    run_publishing(options, root, limits, inbound, outgoing, state, shutdown).await;
+}
+
+/// Like [`run`], and publishes what arrives on `outgoing` with QoS 1 while
+/// the broker is reachable. A message counts as sent when its PUBACK
+/// arrives; the rows confirmed are reported back as [`Inbound::Published`].
+pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
+    options: LinkOptions,
+    root: TopicRoot,
+    limits: Limits,
+    inbound: mpsc::Sender<S>,
+    mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
     state: watch::Sender<LinkState>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -133,11 +154,20 @@ pub async fn run(
     let mut bad = BadPayloads::default();
     let mut attempt: u32 = 1;
     let mut offline_since: Option<Timestamp> = None;
+    let mut online = false;
+    let mut outbox = Outbox::default();
 
     tracing::info!(host = %options.host, port = options.port, client_id = %options.client_id, "connecting to broker");
     loop {
+        if online {
+            outbox.hand_over(&client);
+        }
         let polled = tokio::select! {
             _ = shutdown.changed() => break,
+            Some(message) = outgoing.recv() => {
+                outbox.waiting.push_back(message);
+                continue;
+            }
             polled = eventloop.poll() => polled,
         };
         match polled {
@@ -150,6 +180,7 @@ pub async fn run(
                 );
                 attempt = 1;
                 offline_since = None;
+                online = true;
                 for filter in &filters {
                     if let Err(error) = client.try_subscribe(filter, QoS::AtLeastOnce) {
                         tracing::error!(%filter, %error, "subscribe request failed");
@@ -160,7 +191,7 @@ pub async fn run(
                     session_present: Some(ack.session_present),
                 });
                 if inbound
-                    .send(Inbound::Link(LinkStatus::Online { since }))
+                    .send(Inbound::Link(LinkStatus::Online { since }).into())
                     .await
                     .is_err()
                 {
@@ -170,7 +201,18 @@ pub async fn run(
             Ok(Event::Incoming(Packet::Publish(publish))) => {
                 let received = Timestamp::now();
                 let message = route_publish(&root, &limits, &mut bad, &publish, received);
-                if inbound.send(message).await.is_err() {
+                if inbound.send(message.into()).await.is_err() {
+                    break;
+                }
+            }
+            Ok(Event::Outgoing(rumqttc::Outgoing::Publish(pkid))) => outbox.written(pkid),
+            Ok(Event::Incoming(Packet::PubAck(ack))) => {
+                if let Some(seq) = outbox.acknowledged(ack.pkid)
+                    && inbound
+                        .send(Inbound::Published { seqs: vec![seq] }.into())
+                        .await
+                        .is_err()
+                {
                     break;
                 }
             }
@@ -178,6 +220,7 @@ pub async fn run(
             Err(error) => {
                 let now = Timestamp::now();
                 let first_failure = offline_since.is_none();
+                online = false;
                 let since = *offline_since.get_or_insert(now);
                 let delay = backoff_delay(
                     attempt,
@@ -195,7 +238,7 @@ pub async fn run(
                     reason,
                 };
                 state.send_modify(|link| link.status = status.clone());
-                if first_failure && inbound.send(Inbound::Link(status)).await.is_err() {
+                if first_failure && inbound.send(Inbound::Link(status).into()).await.is_err() {
                     break;
                 }
 
@@ -210,6 +253,53 @@ pub async fn run(
     }
     let _ = client.try_disconnect();
     tracing::info!("broker link stopped");
+}
+
+/// Messages between the outbox and the broker's PUBACK.
+#[derive(Default)]
+struct Outbox {
+    /// Not yet handed to the client.
+    waiting: std::collections::VecDeque<Outgoing>,
+    /// Handed to the client, not yet written: their packet ids come next, in order.
+    handed: std::collections::VecDeque<Outgoing>,
+    /// Written, waiting for the PUBACK, by packet id.
+    in_flight: std::collections::HashMap<u16, Outgoing>,
+}
+
+impl Outbox {
+    /// Hands waiting messages to the client while its queue has room.
+    fn hand_over(&mut self, client: &AsyncClient) {
+        while let Some(message) = self.waiting.pop_front() {
+            let sent = client.try_publish(
+                message.topic.clone(),
+                QoS::AtLeastOnce,
+                false,
+                message.payload.clone().into_bytes(),
+            );
+            match sent {
+                Ok(()) => self.handed.push_back(message),
+                Err(_) => {
+                    self.waiting.push_front(message);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The client wrote a publish with `pkid`. A packet id seen before is a
+    /// retransmission of a message already in flight.
+    fn written(&mut self, pkid: u16) {
+        if pkid == 0 || self.in_flight.contains_key(&pkid) {
+            return;
+        }
+        if let Some(message) = self.handed.pop_front() {
+            self.in_flight.insert(pkid, message);
+        }
+    }
+
+    fn acknowledged(&mut self, pkid: u16) -> Option<i64> {
+        self.in_flight.remove(&pkid).map(|message| message.seq)
+    }
 }
 
 /// Routes and decodes one publish into what the recorder receives.

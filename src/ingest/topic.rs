@@ -18,6 +18,8 @@ pub enum Route {
     DeviceAvailability(String),
     GatewayAvailability(String),
     DeviceEvent(String),
+    /// `alarm/<id>`: an alarm record owned by another system.
+    Alarm(String),
     /// Under the root but not a topic this console reads.
     Other,
     /// A topic under the root whose id is empty, too long or not clean text.
@@ -37,10 +39,16 @@ impl TopicRoot {
 
     /// Returns the topic filters the console subscribes to.
     pub fn subscriptions(&self) -> Vec<String> {
-        ["dev/+/state", "dev/+/avail", "gw/+/avail", "evt/+"]
-            .iter()
-            .map(|tail| format!("{}{tail}", self.prefix))
-            .collect()
+        [
+            "dev/+/state",
+            "dev/+/avail",
+            "gw/+/avail",
+            "evt/+",
+            "alarm/+",
+        ]
+        .iter()
+        .map(|tail| format!("{}{tail}", self.prefix))
+        .collect()
     }
 
     /// Returns the full topic for a tail such as `dev/door-1/state`.
@@ -58,6 +66,7 @@ impl TopicRoot {
             ["dev", id, "avail"] => (Route::DeviceAvailability, id),
             ["gw", id, "avail"] => (Route::GatewayAvailability, id),
             ["evt", id] => (Route::DeviceEvent, id),
+            ["alarm", id] => (Route::Alarm, id),
             _ => return Route::Other,
         };
         match clean_id(id) {
@@ -127,7 +136,8 @@ mod tests {
                 "gr/v1/s/dev/+/state",
                 "gr/v1/s/dev/+/avail",
                 "gr/v1/s/gw/+/avail",
-                "gr/v1/s/evt/+"
+                "gr/v1/s/evt/+",
+                "gr/v1/s/alarm/+"
             ]
         );
     }

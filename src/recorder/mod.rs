@@ -5,6 +5,7 @@
 //! code that appends to the event log for ingested data.
 
 pub mod lock;
+pub mod outbound;
 pub mod writer;
 
 use std::path::PathBuf;
@@ -13,10 +14,12 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use crate::app::{ActError, Submit};
 use crate::config::Config;
 use crate::ingest::link::{self, LinkOptions};
 use crate::ingest::{Limits, LinkState, TopicRoot};
 use crate::store::{Store, StoreError};
+use writer::Input;
 
 /// Capacity of the link → writer channel; when full, the link stops reading
 /// from the broker until the writer catches up, which is the backpressure
@@ -30,7 +33,27 @@ pub struct Recorder {
     pub moved_aside: Option<PathBuf>,
     shutdown: watch::Sender<bool>,
     link: tokio::task::JoinHandle<()>,
+    ticks: tokio::task::JoinHandle<()>,
+    actions: mpsc::WeakSender<Input>,
     writer: JoinHandle<()>,
+}
+
+/// How often the time-driven alarm rules run.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Sends the writer a tick every second until shutdown. A tick that finds
+/// the queue full is skipped: the writer is busy and the next one comes.
+async fn tick(writer: mpsc::Sender<Input>, mut shutdown: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            _ = interval.tick() => {
+                let _ = writer.try_send(Input::Tick(jiff::Timestamp::now()));
+            }
+        }
+    }
 }
 
 impl Recorder {
@@ -48,11 +71,19 @@ impl Recorder {
         let (inbound_tx, inbound_rx) = mpsc::channel(INBOUND_CAPACITY);
         let (shutdown, shutdown_rx) = watch::channel(false);
 
+        let root = TopicRoot::new(&config.site.id);
         let settings = writer::Settings {
             inventory: config.devices.clone(),
             unregistered_interval_s: config.console.unregistered_interval_s,
+            rules: config.alarm_rules(),
+            topics: writer::Topics {
+                actions: format!("{}console/{}/act", root.prefix(), config.console.id),
+                supervisor: format!("{}{}", root.prefix(), config.alarms.supervisor_topic),
+            },
         };
-        let writer = writer::Writer::new(store, settings)?;
+        let mut writer = writer::Writer::new(store, settings)?;
+        let (publish_tx, publish_rx) = mpsc::unbounded_channel();
+        writer.publish_to(publish_tx);
         let writer = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || writer.run(inbound_rx, on_commit))
@@ -72,12 +103,16 @@ impl Recorder {
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(config.broker.retry_max_s),
         };
-        let root = TopicRoot::new(&config.site.id);
-        let link = runtime.spawn(link::run(
+        let ticks = runtime.spawn(tick(inbound_tx.clone(), shutdown_rx.clone()));
+        // Weak, so that a console still holding the submitter does not keep
+        // the writer running after the link has stopped.
+        let actions = inbound_tx.downgrade();
+        let link = runtime.spawn(link::run_publishing(
             options,
             root,
             Limits::default(),
             inbound_tx,
+            publish_rx,
             link_state,
             shutdown_rx,
         ));
@@ -85,7 +120,23 @@ impl Recorder {
             moved_aside,
             shutdown,
             link,
+            ticks,
+            actions,
             writer,
+        })
+    }
+
+    /// Returns a function that hands operator actions to the writer
+    /// without waiting.
+    pub fn submitter(&self) -> Submit {
+        let actions = self.actions.clone();
+        Box::new(move |action| {
+            let Some(actions) = actions.upgrade() else {
+                return Err(ActError::Unavailable("the recorder has stopped".into()));
+            };
+            actions
+                .try_send(Input::Act(action))
+                .map_err(|error| ActError::Unavailable(error.to_string()))
         })
     }
 
@@ -93,6 +144,7 @@ impl Recorder {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.link.await;
+        let _ = self.ticks.await;
         let writer = self.writer;
         let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     }

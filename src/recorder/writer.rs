@@ -13,20 +13,53 @@ use tokio::sync::mpsc;
 /// Called after each commit with the rows it changed.
 pub type OnCommit = Box<dyn FnMut(Delta) + Send>;
 
+use uuid::Uuid;
+
+use super::outbound;
+use crate::domain::alarm::{Action, AlarmRules, Change, Refusal, rules};
 use crate::domain::device::DeviceSpec;
 use crate::domain::projection::Delta;
 use crate::domain::{Event, EventBody, Observation, Projection};
 use crate::ingest::link::{Inbound, LinkStatus};
-use crate::store::{Batch, Meta, Store, StoreError};
+use crate::store::{Batch, Meta, Outgoing, Store, StoreError};
 
 /// Most messages folded into one transaction.
 const MAX_BATCH: usize = 5_000;
 
 /// Configuration values the writer needs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Settings {
     pub inventory: Vec<DeviceSpec>,
     pub unregistered_interval_s: u32,
+    pub rules: AlarmRules,
+    /// Where actions and escalations are published.
+    pub topics: Topics,
+}
+
+/// The topics the recorder publishes on, in full.
+#[derive(Clone, Debug, Default)]
+pub struct Topics {
+    /// `…/console/<c>/act`
+    pub actions: String,
+    /// Escalations for the supervisor.
+    pub supervisor: String,
+}
+
+/// What reaches the writer thread.
+#[derive(Debug)]
+pub enum Input {
+    /// A message from the broker link.
+    Link(Inbound),
+    /// The clock moved on: time-driven rules run.
+    Tick(Timestamp),
+    /// An operator action from a console in this process.
+    Act(Action),
+}
+
+impl From<Inbound> for Input {
+    fn from(inbound: Inbound) -> Self {
+        Self::Link(inbound)
+    }
 }
 
 pub struct Writer {
@@ -34,6 +67,8 @@ pub struct Writer {
     projection: Projection,
     meta: Meta,
     settings: Settings,
+    /// Committed messages go to the link from here.
+    publish: Option<mpsc::UnboundedSender<Outgoing>>,
 }
 
 /// Rows and counters touched while folding a batch.
@@ -42,6 +77,12 @@ struct Pending {
     events: Vec<Event>,
     devices: BTreeSet<String>,
     gateways: BTreeSet<String>,
+    alarms: BTreeSet<u64>,
+    book_changed: bool,
+    outbox: Vec<(usize, String, String)>,
+    durable: bool,
+    refused: Vec<(Uuid, Refusal)>,
+    published: Vec<i64>,
     dedupe_keys: HashSet<String>,
     last_message: Option<Timestamp>,
     bad_payloads: u64,
@@ -56,6 +97,7 @@ impl Writer {
             projection,
             meta,
             settings,
+            publish: None,
         };
         let mut pending = Pending::default();
         let now = Timestamp::now();
@@ -73,9 +115,29 @@ impl Writer {
         &self.projection
     }
 
+    /// Sends committed messages to `publish`, starting with those a previous
+    /// run committed but never saw confirmed.
+    pub fn publish_to(&mut self, publish: mpsc::UnboundedSender<Outgoing>) {
+        match self.store.unsent(100_000) {
+            Ok(unsent) => {
+                if !unsent.is_empty() {
+                    tracing::info!(
+                        count = unsent.len(),
+                        "publishing messages left from the last run"
+                    );
+                }
+                for outgoing in unsent {
+                    let _ = publish.send(outgoing);
+                }
+            }
+            Err(error) => tracing::error!(%error, "reading the outbox failed"),
+        }
+        self.publish = Some(publish);
+    }
+
     /// Runs until the link side of the channel closes, then records that the
     /// recorder stopped.
-    pub fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut on_commit: Option<OnCommit>) {
+    pub fn run(mut self, mut inbound: mpsc::Receiver<Input>, mut on_commit: Option<OnCommit>) {
         let mut messages = Vec::with_capacity(MAX_BATCH);
         while let Some(first) = inbound.blocking_recv() {
             messages.push(first);
@@ -88,26 +150,38 @@ impl Writer {
             self.process(messages.drain(..), on_commit.as_mut());
         }
         self.process(
-            std::iter::once(Inbound::Link(LinkStatus::Offline {
+            std::iter::once(Input::Link(Inbound::Link(LinkStatus::Offline {
                 since: Timestamp::now(),
                 attempt: 0,
                 retry_at: Timestamp::now(),
                 reason: "recorder stopped".into(),
-            })),
+            }))),
             on_commit.as_mut(),
         );
         tracing::info!("store writer stopped");
     }
 
     /// Folds and commits one batch of messages.
-    pub fn process(
+    pub fn process<M: Into<Input>>(
         &mut self,
-        messages: impl IntoIterator<Item = Inbound>,
+        messages: impl IntoIterator<Item = M>,
         on_commit: Option<&mut OnCommit>,
     ) {
         let mut pending = Pending::default();
         for message in messages {
+            let message = match message.into() {
+                Input::Link(message) => message,
+                Input::Tick(now) => {
+                    self.tick(&mut pending, now);
+                    continue;
+                }
+                Input::Act(action) => {
+                    self.act(&mut pending, action);
+                    continue;
+                }
+            };
             match message {
+                Inbound::Published { seqs } => pending.published.extend(seqs),
                 Inbound::Observed {
                     observation,
                     received,
@@ -129,6 +203,14 @@ impl Writer {
         if matches!(observation, Observation::DataError { .. }) {
             pending.bad_payloads += 1;
         }
+        if let Observation::ExternalAlarm { id, record } = observation {
+            let bodies =
+                rules::external(&self.projection, id, record.as_ref(), &self.settings.rules);
+            for body in bodies {
+                self.append(pending, Event::new(received, body));
+            }
+            return;
+        }
         let observed = self
             .projection
             .observe(observation, self.settings.unregistered_interval_s);
@@ -140,6 +222,25 @@ impl Writer {
         {
             pending.devices.insert(device);
         }
+    }
+
+    /// Runs the time-driven alarm rules.
+    fn tick(&mut self, pending: &mut Pending, now: Timestamp) {
+        for event in rules::run_tick(&mut self.projection, now, &self.settings.rules) {
+            self.note(pending, event);
+        }
+    }
+
+    /// Checks an operator's action against the recorded state, then logs it.
+    fn act(&mut self, pending: &mut Pending, action: Action) {
+        let now = Timestamp::now();
+        if let Err(refusal) = self.projection.alarms.check(&action, now) {
+            tracing::info!(action = %action.id, %refusal, "action refused");
+            pending.refused.push((action.id, refusal));
+            return;
+        }
+        pending.durable = true;
+        self.append(pending, Event::new(now, EventBody::AlarmActed { action }));
     }
 
     fn link_changed(&mut self, pending: &mut Pending, status: &LinkStatus) {
@@ -174,21 +275,68 @@ impl Writer {
                 return;
             }
         }
-        self.projection.apply(&event);
+        for event in rules::record(&mut self.projection, event, &self.settings.rules) {
+            self.note(pending, event);
+        }
+    }
+
+    /// Queues an event already folded into the projection for the commit.
+    fn note(&mut self, pending: &mut Pending, event: Event) {
         if let Some(device) = event.body.device() {
             pending.devices.insert(device.to_owned());
         }
         if let EventBody::GatewayAvailabilityChanged { gateway, .. } = &event.body {
             pending.gateways.insert(gateway.clone());
         }
+        if let Some(alarm) = event.body.alarm() {
+            pending.alarms.insert(alarm);
+        }
+        pending.book_changed |= matches!(
+            event.body,
+            EventBody::AlarmRaised { .. }
+                | EventBody::AlarmChanged { .. }
+                | EventBody::AlarmActed { .. }
+                | EventBody::AlarmFlood { .. }
+        );
+        if let Some((topic, payload)) = self.message_for(&event) {
+            pending.outbox.push((pending.events.len(), topic, payload));
+        }
         pending.events.push(event);
     }
 
+    /// The message an event is published as, if any: operator actions on
+    /// the console's action topic, escalations on the supervisor's.
+    fn message_for(&self, event: &Event) -> Option<(String, String)> {
+        let topics = &self.settings.topics;
+        match &event.body {
+            EventBody::AlarmActed { action } if !topics.actions.is_empty() => {
+                Some((topics.actions.clone(), outbound::action(action, event.at)))
+            }
+            EventBody::AlarmChanged {
+                alarm,
+                change: Change::Escalated,
+            } if !topics.supervisor.is_empty() => {
+                let alarm = self.projection.alarms.open.get(alarm)?;
+                Some((
+                    topics.supervisor.clone(),
+                    outbound::escalation(event.id, alarm, event.at),
+                ))
+            }
+            _ => None,
+        }
+    }
+
     fn commit(&mut self, pending: Pending, on_commit: Option<&mut OnCommit>) {
+        if !pending.published.is_empty()
+            && let Err(error) = self.store.mark_sent(&pending.published, Timestamp::now())
+        {
+            tracing::error!(%error, "marking published messages failed; they will be sent again");
+        }
         if pending.events.is_empty()
             && pending.devices.is_empty()
             && pending.last_message.is_none()
             && pending.bad_payloads == 0
+            && pending.refused.is_empty()
         {
             return;
         }
@@ -204,12 +352,27 @@ impl Writer {
                 .filter_map(|id| self.projection.gateways.get(id).cloned())
                 .collect(),
             events: pending.events,
+            alarms: pending
+                .alarms
+                .iter()
+                .filter_map(|id| self.projection.alarms.get(*id).cloned())
+                .collect(),
+            alarm_book: pending
+                .book_changed
+                .then(|| self.projection.alarms.state.clone()),
+            outbox: pending.outbox,
+            durable: pending.durable,
             last_message: pending.last_message,
             bad_payloads: pending.bad_payloads,
         };
 
         match self.store.commit(&batch) {
             Ok(committed) => {
+                if let Some(publish) = &self.publish {
+                    for outgoing in committed.outgoing {
+                        let _ = publish.send(outgoing);
+                    }
+                }
                 self.meta.rev = committed.rev;
                 if let Some(last) = committed.events.last() {
                     self.projection.last_seq = last.seq;
@@ -240,6 +403,9 @@ impl Writer {
                 last_message: self.meta.last_message,
                 bad_payloads: self.meta.bad_payloads,
                 last_seq: self.projection.last_seq,
+                alarms: batch.alarms,
+                alarm_book: batch.alarm_book,
+                refused: pending.refused,
             };
             on_commit(delta);
         }

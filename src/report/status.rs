@@ -8,6 +8,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::app::count;
+use crate::domain::alarm::book::FLOOD_WINDOW_S;
+use crate::domain::alarm::{Priority, Shown};
 use crate::domain::device::Liveness;
 use crate::domain::{DeviceKind, DeviceStatus};
 use crate::i18n::Lang;
@@ -29,6 +31,24 @@ pub struct Status {
     pub bad_payloads: u64,
     pub events: i64,
     pub devices: DeviceSummary,
+    pub alarms: AlarmSummary,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlarmSummary {
+    /// Every open alarm, shelved, suppressed and out of service included.
+    pub open: usize,
+    /// Open alarms by what the guard sees: `unacknowledged`,
+    /// `cleared_unacknowledged`, `needs_reset`, `acknowledged`, `shelved`,
+    /// `suppressed`, `out_of_service`; zeros included.
+    pub by_state: BTreeMap<&'static str, usize>,
+    /// Open alarms by priority, `P1` to `P4`; zeros included.
+    pub by_priority: BTreeMap<&'static str, usize>,
+    pub flood: bool,
+    /// New alarms in the last 10 minutes.
+    pub rate_10min: u32,
+    /// Operator actions and escalations committed but not yet confirmed by the broker.
+    pub unsent_messages: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,6 +103,31 @@ pub fn read(database: &Path, now: Timestamp, liveness: Liveness) -> Result<Statu
         by_kind.insert(kind.as_str(), row);
     }
 
+    let book = &projection.alarms;
+    let mut by_state = BTreeMap::new();
+    for shown in Shown::ALL
+        .into_iter()
+        .filter(|shown| *shown != Shown::Closed)
+    {
+        by_state.insert(shown.as_str(), 0);
+    }
+    let mut by_priority = BTreeMap::new();
+    for priority in Priority::ALL {
+        by_priority.insert(priority.as_str(), 0);
+    }
+    for alarm in book.open.values() {
+        *by_state.entry(alarm.shown().as_str()).or_default() += 1;
+        *by_priority.entry(alarm.priority.as_str()).or_default() += 1;
+    }
+    let alarms = AlarmSummary {
+        open: book.open.len(),
+        by_state,
+        by_priority,
+        flood: book.in_flood(),
+        rate_10min: book.rate(now, FLOOD_WINDOW_S),
+        unsent_messages: store.unsent_count()?,
+    };
+
     Ok(Status {
         schema: STATUS_SCHEMA,
         database: database.display().to_string(),
@@ -102,6 +147,7 @@ pub fn read(database: &Path, now: Timestamp, liveness: Liveness) -> Result<Statu
             by_status,
             by_kind,
         },
+        alarms,
     })
 }
 
@@ -180,6 +226,40 @@ pub fn render_text(status: &Status, lang: Lang, tz: &jiff::tz::TimeZone) -> Stri
                 crate::i18n::width::pad(lang.t(&format!("device_status.{status_name}")), 14);
             out.push_str(&format!("  {label} {count}\n"));
         }
+    }
+    let alarms = &status.alarms;
+    let state = |name: &str| alarms.by_state.get(name).copied().unwrap_or(0);
+    let priority = |name: &str| alarms.by_priority.get(name).copied().unwrap_or(0);
+    out.push_str(&lang.tf(
+        "status.alarms",
+        &[
+            ("open", &alarms.open),
+            ("p1", &priority("P1")),
+            ("p2", &priority("P2")),
+            ("p3", &priority("P3")),
+            ("p4", &priority("P4")),
+        ],
+    ));
+    out.push('\n');
+    out.push_str(&lang.tf(
+        "status.alarm_states",
+        &[
+            ("unacknowledged", &state("unacknowledged")),
+            ("cleared", &state("cleared_unacknowledged")),
+            ("reset", &state("needs_reset")),
+            ("acknowledged", &state("acknowledged")),
+            ("shelved", &state("shelved")),
+            ("suppressed", &state("suppressed")),
+        ],
+    ));
+    out.push('\n');
+    if alarms.flood {
+        out.push_str(&lang.tf("status.flood", &[("rate", &alarms.rate_10min)]));
+        out.push('\n');
+    }
+    if alarms.unsent_messages > 0 {
+        out.push_str(&lang.tf("status.unsent", &[("count", &alarms.unsent_messages)]));
+        out.push('\n');
     }
     out
 }

@@ -10,6 +10,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use serde::Serialize;
 
 use super::migrations::{self, MigrationError};
+use crate::domain::alarm::book::CLOSED_KEPT;
+use crate::domain::alarm::{Alarm, AlarmBook, BookState};
+pub use crate::domain::outgoing::Outgoing;
 use crate::domain::projection::{LinkRecord, Projection};
 use crate::domain::time::{from_millis, to_millis};
 use crate::domain::{Device, Event, EventBody, Gateway};
@@ -61,6 +64,23 @@ pub struct Batch {
     pub gateways: Vec<Gateway>,
     pub last_message: Option<Timestamp>,
     pub bad_payloads: u64,
+    /// Snapshots of the alarms touched by this batch.
+    pub alarms: Vec<Alarm>,
+    /// The alarm book's own state, when it changed.
+    pub alarm_book: Option<BookState>,
+    /// Messages to publish once committed: (index of the event in `events`, topic, payload).
+    pub outbox: Vec<(usize, String, String)>,
+    /// Operator actions need `synchronous=FULL`: a power cut must not lose them.
+    pub durable: bool,
+}
+
+/// Changed rows since a revision, for a console that follows the file.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub devices: Vec<Device>,
+    pub gateways: Vec<Gateway>,
+    pub alarms: Vec<Alarm>,
+    pub alarm_book: Option<BookState>,
 }
 
 /// The result of a commit.
@@ -69,6 +89,8 @@ pub struct Committed {
     pub rev: i64,
     /// Events actually appended (redeliveries dropped), with their `seq`.
     pub events: Vec<Event>,
+    /// Outbox rows written, ready to publish.
+    pub outgoing: Vec<Outgoing>,
 }
 
 /// Totals for `status`.
@@ -189,6 +211,17 @@ impl Store {
     /// Writes a batch in one transaction: events first (redeliveries skipped
     /// by their dedupe key), then the snapshots, then `meta`.
     pub fn commit(&mut self, batch: &Batch) -> Result<Committed, StoreError> {
+        if batch.durable {
+            self.conn.pragma_update(None, "synchronous", "FULL")?;
+        }
+        let result = self.commit_inner(batch);
+        if batch.durable {
+            self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
+        result
+    }
+
+    fn commit_inner(&mut self, batch: &Batch) -> Result<Committed, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -199,7 +232,8 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (dedupe_key) DO NOTHING",
             )?;
-            for event in &batch.events {
+            let mut stored_seq = vec![None; batch.events.len()];
+            for (index, event) in batch.events.iter().enumerate() {
                 let body = serde_json::to_string(&event.body)?;
                 let inserted = insert.execute(params![
                     event.id.to_string(),
@@ -212,8 +246,30 @@ impl Store {
                 if inserted == 1 {
                     let mut stored = event.clone();
                     stored.seq = tx.last_insert_rowid();
+                    stored_seq[index] = Some(stored.seq);
                     committed.events.push(stored);
                 }
+            }
+
+            let mut insert_outbox = tx.prepare_cached(
+                "INSERT INTO outbox (event_seq, topic, payload, created_ms) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (index, topic, payload) in &batch.outbox {
+                // A redelivered event was published when it was first stored.
+                let Some(Some(event_seq)) = stored_seq.get(*index) else {
+                    continue;
+                };
+                insert_outbox.execute(params![
+                    event_seq,
+                    topic,
+                    payload,
+                    to_millis(Timestamp::now())
+                ])?;
+                committed.outgoing.push(Outgoing {
+                    seq: tx.last_insert_rowid(),
+                    topic: topic.clone(),
+                    payload: payload.clone(),
+                });
             }
 
             let rev = read_meta_i64(&tx, "rev")?.unwrap_or(0) + 1;
@@ -241,6 +297,27 @@ impl Store {
                     serde_json::to_string(gateway)?,
                     rev
                 ])?;
+            }
+
+            let mut upsert_alarm = tx.prepare_cached(
+                "INSERT INTO alarms (id, open, raised_ms, closed_ms, snapshot, rev)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET open = excluded.open, closed_ms = excluded.closed_ms,
+                     snapshot = excluded.snapshot, rev = excluded.rev",
+            )?;
+            for alarm in &batch.alarms {
+                upsert_alarm.execute(params![
+                    alarm.id as i64,
+                    alarm.is_open(),
+                    to_millis(alarm.raised_at),
+                    alarm.closed.as_ref().map(|closure| to_millis(closure.at)),
+                    serde_json::to_string(alarm)?,
+                    rev
+                ])?;
+            }
+            if let Some(state) = &batch.alarm_book {
+                write_meta(&tx, "alarm_book", &serde_json::to_string(state)?)?;
+                write_meta(&tx, "alarm_book_rev", &rev.to_string())?;
             }
 
             write_meta(&tx, "rev", &rev.to_string())?;
@@ -277,11 +354,91 @@ impl Store {
                     row.get(0)
                 })?;
         projection.link = self.last_link()?;
+        projection.alarms = self.load_alarms()?;
         Ok((projection, self.meta()?))
     }
 
+    /// Open alarms, the most recently closed ones, and the book's state.
+    pub fn load_alarms(&self) -> Result<AlarmBook, StoreError> {
+        let mut alarms: Vec<Alarm> = Vec::new();
+        let mut rows = self.conn.prepare(
+            "SELECT snapshot FROM alarms WHERE open = 1
+             UNION ALL
+             SELECT snapshot FROM (SELECT snapshot FROM alarms WHERE open = 0
+                                   ORDER BY closed_ms DESC LIMIT ?1)",
+        )?;
+        for snapshot in rows.query_map([CLOSED_KEPT as i64], |row| row.get::<_, String>(0))? {
+            alarms.push(serde_json::from_str(&snapshot?)?);
+        }
+        let state = self.alarm_book_state()?.unwrap_or_default();
+        let mut book = AlarmBook::restore(alarms, state);
+        let highest: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(id), 0) FROM alarms", [], |row| {
+                    row.get(0)
+                })?;
+        book.state.next_id = book.state.next_id.max(highest as u64 + 1);
+        Ok(book)
+    }
+
+    fn alarm_book_state(&self) -> Result<Option<BookState>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'alarm_book'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(match text {
+            Some(text) => Some(serde_json::from_str(&text)?),
+            None => None,
+        })
+    }
+
+    /// Outbox rows not yet confirmed by the broker, oldest first.
+    pub fn unsent(&self, limit: usize) -> Result<Vec<Outgoing>, StoreError> {
+        let mut rows = self.conn.prepare_cached(
+            "SELECT seq, topic, payload FROM outbox WHERE sent_ms IS NULL ORDER BY seq LIMIT ?1",
+        )?;
+        let mapped = rows.query_map([limit as i64], |row| {
+            Ok(Outgoing {
+                seq: row.get(0)?,
+                topic: row.get(1)?,
+                payload: row.get(2)?,
+            })
+        })?;
+        Ok(mapped.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks outbox rows as published.
+    pub fn mark_sent(&mut self, seqs: &[i64], at: Timestamp) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut update = tx.prepare_cached(
+                "UPDATE outbox SET sent_ms = ?2 WHERE seq = ?1 AND sent_ms IS NULL",
+            )?;
+            for seq in seqs {
+                update.execute(params![seq, to_millis(at)])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How many outbox rows wait for the broker.
+    pub fn unsent_count(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE sent_ms IS NULL",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
     /// Device and gateway snapshots written after revision `rev`.
-    pub fn changed_since(&self, rev: i64) -> Result<(Vec<Device>, Vec<Gateway>), StoreError> {
+    pub fn changed_since(&self, rev: i64) -> Result<Changes, StoreError> {
         let mut devices = Vec::new();
         let mut rows = self
             .conn
@@ -296,7 +453,25 @@ impl Store {
         for snapshot in rows.query_map([rev], |row| row.get::<_, String>(0))? {
             gateways.push(serde_json::from_str(&snapshot?)?);
         }
-        Ok((devices, gateways))
+        let mut alarms = Vec::new();
+        let mut rows = self
+            .conn
+            .prepare_cached("SELECT snapshot FROM alarms WHERE rev > ?1")?;
+        for snapshot in rows.query_map([rev], |row| row.get::<_, String>(0))? {
+            alarms.push(serde_json::from_str(&snapshot?)?);
+        }
+        let book_rev = read_meta_i64(&self.conn, "alarm_book_rev")?.unwrap_or(0);
+        let alarm_book = if book_rev > rev {
+            self.alarm_book_state()?
+        } else {
+            None
+        };
+        Ok(Changes {
+            devices,
+            gateways,
+            alarms,
+            alarm_book,
+        })
     }
 
     /// Up to `limit` events after `seq`, oldest first.

@@ -40,6 +40,30 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     ",
+    // 2: alarm snapshots and the outbox of messages to publish.
+    "
+    CREATE TABLE alarms (
+        id        INTEGER PRIMARY KEY,
+        open      INTEGER NOT NULL,
+        raised_ms INTEGER NOT NULL,
+        closed_ms INTEGER,
+        snapshot  TEXT    NOT NULL,
+        rev       INTEGER NOT NULL
+    );
+    CREATE INDEX alarms_by_rev ON alarms (rev);
+    CREATE INDEX alarms_open ON alarms (open, closed_ms);
+    CREATE INDEX events_by_kind ON events (kind, seq);
+
+    CREATE TABLE outbox (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_seq  INTEGER NOT NULL,
+        topic      TEXT    NOT NULL,
+        payload    TEXT    NOT NULL,
+        created_ms INTEGER NOT NULL,
+        sent_ms    INTEGER
+    );
+    CREATE INDEX outbox_unsent ON outbox (sent_ms, seq);
+    ",
 ];
 
 /// The schema version this build writes.

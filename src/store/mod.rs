@@ -7,4 +7,4 @@
 mod database;
 mod migrations;
 
-pub use database::{Batch, Committed, Meta, Store, StoreError, Summary};
+pub use database::{Batch, Changes, Committed, Meta, Outgoing, Store, StoreError, Summary};

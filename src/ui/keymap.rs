@@ -10,8 +10,10 @@ pub enum Action {
     ForceQuit,
     Help,
     Back,
+    ShowAlarms,
     ShowOverview,
     ShowDevices,
+    ShowHistory,
     NextView,
     Up,
     Down,
@@ -25,9 +27,24 @@ pub enum Action {
     CycleStatus,
     CycleBuilding,
     CycleSort,
+    CyclePriority,
+    CycleAlarmState,
+    CycleGrouping,
     ClearFilters,
     Confirm,
     Cancel,
+    Silence,
+    Acknowledge,
+    AcknowledgeAll,
+    CloseAlarm,
+    Reset,
+    Shelve,
+    Unshelve,
+    Remark,
+    Service,
+    /// Enter in a dialog or a filter being typed.
+    Submit,
+    DeleteChar,
 }
 
 /// Screen area in which a binding applies.
@@ -35,12 +52,26 @@ pub enum Action {
 pub enum Scope {
     /// Every screen.
     Global,
-    /// Lists (device list, overview's attention list).
+    /// Moving in lists and scrolling text.
     List,
+    /// Lists whose rows open a detail view.
+    Rows,
     /// The device list only.
     Devices,
+    /// The alarm queue only.
+    Alarms,
+    /// Actions on one alarm: the queue's selected row, or the alarm detail.
+    AlarmActions,
+    /// The closed-alarm list.
+    History,
     /// A yes/no question on screen.
     Confirm,
+    /// A question about many alarms, which only `y` answers.
+    ConfirmStrict,
+    /// A dialog with a text field; other printable keys are typed into it.
+    Dialog,
+    /// A filter being typed.
+    FilterEdit,
 }
 
 /// A key as written in the table and on screen.
@@ -75,166 +106,375 @@ pub struct Binding {
     pub footer: bool,
 }
 
+const fn bind(
+    scope: Scope,
+    keys: &'static [Key],
+    action: Action,
+    help: &'static str,
+    footer: bool,
+) -> Binding {
+    Binding {
+        scope,
+        keys,
+        action,
+        help,
+        footer,
+    }
+}
+
 /// Every key binding. Order is the order of the help screen and the footer.
+///
+/// Actions that change alarms sit on letter keys that a stray press is
+/// unlikely to hit, never on Space or Enter. Bulk actions and taking a
+/// device out of service ask first.
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        scope: Scope::Confirm,
-        keys: &[ch('y'), key(KeyCode::Enter)],
-        action: Action::Confirm,
-        help: "keys.confirm",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Confirm,
-        keys: &[ch('n'), key(KeyCode::Esc)],
-        action: Action::Cancel,
-        help: "keys.cancel",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Global,
-        keys: &[ch('1')],
-        action: Action::ShowOverview,
-        help: "keys.overview",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Global,
-        keys: &[ch('2')],
-        action: Action::ShowDevices,
-        help: "keys.devices",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Global,
-        keys: &[key(KeyCode::Tab)],
-        action: Action::NextView,
-        help: "keys.next_view",
-        footer: false,
-    },
-    Binding {
-        scope: Scope::List,
-        keys: &[ch('j'), key(KeyCode::Down)],
-        action: Action::Down,
-        help: "keys.down",
-        footer: false,
-    },
-    Binding {
-        scope: Scope::List,
-        keys: &[ch('k'), key(KeyCode::Up)],
-        action: Action::Up,
-        help: "keys.up",
-        footer: false,
-    },
-    Binding {
-        scope: Scope::List,
-        keys: &[key(KeyCode::PageDown), ctrl('d')],
-        action: Action::PageDown,
-        help: "keys.page_down",
-        footer: false,
-    },
-    Binding {
-        scope: Scope::List,
-        keys: &[key(KeyCode::PageUp), ctrl('u')],
-        action: Action::PageUp,
-        help: "keys.page_up",
-        footer: false,
-    },
-    Binding {
-        scope: Scope::List,
-        keys: &[ch('g'), key(KeyCode::Home)],
-        action: Action::Top,
-        help: "keys.top",
-        footer: false,
-    },
-    Binding {
-        scope: Scope::List,
-        keys: &[ch('G'), key(KeyCode::End)],
-        action: Action::Bottom,
-        help: "keys.bottom",
-        footer: false,
-    },
-    Binding {
-        scope: Scope::List,
-        keys: &[key(KeyCode::Enter), ch('l')],
-        action: Action::Open,
-        help: "keys.open",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Devices,
-        keys: &[ch('/')],
-        action: Action::Filter,
-        help: "keys.filter",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Devices,
-        keys: &[ch('t')],
-        action: Action::CycleKind,
-        help: "keys.kind",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Devices,
-        keys: &[ch('s')],
-        action: Action::CycleStatus,
-        help: "keys.status",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Devices,
-        keys: &[ch('b')],
-        action: Action::CycleBuilding,
-        help: "keys.building",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Devices,
-        keys: &[ch('o')],
-        action: Action::CycleSort,
-        help: "keys.sort",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Devices,
-        keys: &[ch('c')],
-        action: Action::ClearFilters,
-        help: "keys.clear",
-        footer: false,
-    },
-    Binding {
-        scope: Scope::Global,
-        keys: &[key(KeyCode::Esc), ch('h')],
-        action: Action::Back,
-        help: "keys.back",
-        footer: false,
-    },
-    Binding {
-        scope: Scope::Global,
-        keys: &[ch('?')],
-        action: Action::Help,
-        help: "keys.help",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Global,
-        keys: &[ch('q')],
-        action: Action::Quit,
-        help: "keys.quit",
-        footer: true,
-    },
-    Binding {
-        scope: Scope::Global,
-        keys: &[ctrl('c')],
-        action: Action::ForceQuit,
-        help: "keys.force_quit",
-        footer: false,
-    },
+    bind(
+        Scope::Confirm,
+        &[ch('y'), key(KeyCode::Enter)],
+        Action::Confirm,
+        "keys.confirm",
+        true,
+    ),
+    bind(
+        Scope::Confirm,
+        &[ch('n'), key(KeyCode::Esc)],
+        Action::Cancel,
+        "keys.cancel",
+        true,
+    ),
+    bind(
+        Scope::ConfirmStrict,
+        &[ch('y')],
+        Action::Confirm,
+        "keys.confirm",
+        true,
+    ),
+    bind(
+        Scope::ConfirmStrict,
+        &[ch('n'), key(KeyCode::Esc)],
+        Action::Cancel,
+        "keys.cancel",
+        true,
+    ),
+    bind(
+        Scope::Dialog,
+        &[key(KeyCode::Enter)],
+        Action::Submit,
+        "keys.submit",
+        true,
+    ),
+    bind(
+        Scope::Dialog,
+        &[key(KeyCode::Esc)],
+        Action::Cancel,
+        "keys.cancel_dialog",
+        true,
+    ),
+    bind(
+        Scope::Dialog,
+        &[key(KeyCode::Up)],
+        Action::Up,
+        "keys.choice_up",
+        true,
+    ),
+    bind(
+        Scope::Dialog,
+        &[key(KeyCode::Down)],
+        Action::Down,
+        "keys.choice_down",
+        true,
+    ),
+    bind(
+        Scope::Dialog,
+        &[key(KeyCode::Backspace)],
+        Action::DeleteChar,
+        "keys.delete_char",
+        false,
+    ),
+    bind(
+        Scope::FilterEdit,
+        &[key(KeyCode::Enter)],
+        Action::Submit,
+        "keys.keep_filter",
+        true,
+    ),
+    bind(
+        Scope::FilterEdit,
+        &[key(KeyCode::Esc)],
+        Action::Cancel,
+        "keys.clear_filter",
+        true,
+    ),
+    bind(
+        Scope::FilterEdit,
+        &[key(KeyCode::Backspace)],
+        Action::DeleteChar,
+        "keys.delete_char",
+        false,
+    ),
+    bind(
+        Scope::AlarmActions,
+        &[ch('a')],
+        Action::Acknowledge,
+        "keys.acknowledge",
+        true,
+    ),
+    bind(
+        Scope::Rows,
+        &[key(KeyCode::Enter), ch('l')],
+        Action::Open,
+        "keys.open",
+        true,
+    ),
+    bind(
+        Scope::AlarmActions,
+        &[ch('c')],
+        Action::CloseAlarm,
+        "keys.close_alarm",
+        true,
+    ),
+    bind(
+        Scope::Global,
+        &[ch('m')],
+        Action::Silence,
+        "keys.silence",
+        true,
+    ),
+    bind(
+        Scope::AlarmActions,
+        &[ch('r')],
+        Action::Reset,
+        "keys.reset",
+        true,
+    ),
+    bind(
+        Scope::AlarmActions,
+        &[ch('s')],
+        Action::Shelve,
+        "keys.shelve",
+        true,
+    ),
+    bind(
+        Scope::AlarmActions,
+        &[ch('u')],
+        Action::Unshelve,
+        "keys.unshelve",
+        false,
+    ),
+    bind(
+        Scope::AlarmActions,
+        &[ch('n')],
+        Action::Remark,
+        "keys.remark",
+        true,
+    ),
+    bind(
+        Scope::AlarmActions,
+        &[ch('O')],
+        Action::Service,
+        "keys.service",
+        false,
+    ),
+    bind(
+        Scope::Alarms,
+        &[ch('A')],
+        Action::AcknowledgeAll,
+        "keys.acknowledge_all",
+        false,
+    ),
+    bind(
+        Scope::Alarms,
+        &[ch('/')],
+        Action::Filter,
+        "keys.filter",
+        true,
+    ),
+    bind(
+        Scope::Alarms,
+        &[ch('p')],
+        Action::CyclePriority,
+        "keys.priority",
+        false,
+    ),
+    bind(
+        Scope::Alarms,
+        &[ch('f')],
+        Action::CycleAlarmState,
+        "keys.alarm_state",
+        false,
+    ),
+    bind(
+        Scope::Alarms,
+        &[ch('b')],
+        Action::CycleBuilding,
+        "keys.building",
+        false,
+    ),
+    bind(
+        Scope::Alarms,
+        &[ch('z')],
+        Action::CycleGrouping,
+        "keys.grouping",
+        false,
+    ),
+    bind(
+        Scope::Alarms,
+        &[ch('x')],
+        Action::ClearFilters,
+        "keys.clear",
+        false,
+    ),
+    bind(
+        Scope::History,
+        &[ch('/')],
+        Action::Filter,
+        "keys.filter",
+        true,
+    ),
+    bind(
+        Scope::Devices,
+        &[ch('/')],
+        Action::Filter,
+        "keys.filter",
+        true,
+    ),
+    bind(
+        Scope::Devices,
+        &[ch('t')],
+        Action::CycleKind,
+        "keys.kind",
+        true,
+    ),
+    bind(
+        Scope::Devices,
+        &[ch('s')],
+        Action::CycleStatus,
+        "keys.status",
+        true,
+    ),
+    bind(
+        Scope::Devices,
+        &[ch('b')],
+        Action::CycleBuilding,
+        "keys.building",
+        true,
+    ),
+    bind(
+        Scope::Devices,
+        &[ch('o')],
+        Action::CycleSort,
+        "keys.sort",
+        true,
+    ),
+    bind(
+        Scope::Devices,
+        &[ch('c')],
+        Action::ClearFilters,
+        "keys.clear",
+        false,
+    ),
+    bind(
+        Scope::Global,
+        &[ch('0')],
+        Action::ShowAlarms,
+        "keys.alarms",
+        true,
+    ),
+    bind(
+        Scope::Global,
+        &[ch('1')],
+        Action::ShowOverview,
+        "keys.overview",
+        true,
+    ),
+    bind(
+        Scope::Global,
+        &[ch('2')],
+        Action::ShowDevices,
+        "keys.devices",
+        true,
+    ),
+    bind(
+        Scope::Global,
+        &[ch('H')],
+        Action::ShowHistory,
+        "keys.history",
+        true,
+    ),
+    bind(
+        Scope::Global,
+        &[key(KeyCode::Tab)],
+        Action::NextView,
+        "keys.next_view",
+        false,
+    ),
+    bind(
+        Scope::List,
+        &[ch('j'), key(KeyCode::Down)],
+        Action::Down,
+        "keys.down",
+        false,
+    ),
+    bind(
+        Scope::List,
+        &[ch('k'), key(KeyCode::Up)],
+        Action::Up,
+        "keys.up",
+        false,
+    ),
+    bind(
+        Scope::List,
+        &[key(KeyCode::PageDown), ctrl('d')],
+        Action::PageDown,
+        "keys.page_down",
+        false,
+    ),
+    bind(
+        Scope::List,
+        &[key(KeyCode::PageUp), ctrl('u')],
+        Action::PageUp,
+        "keys.page_up",
+        false,
+    ),
+    bind(
+        Scope::List,
+        &[ch('g'), key(KeyCode::Home)],
+        Action::Top,
+        "keys.top",
+        false,
+    ),
+    bind(
+        Scope::List,
+        &[ch('G'), key(KeyCode::End)],
+        Action::Bottom,
+        "keys.bottom",
+        false,
+    ),
+    bind(
+        Scope::Global,
+        &[key(KeyCode::Esc), ch('h')],
+        Action::Back,
+        "keys.back",
+        false,
+    ),
+    bind(Scope::Global, &[ch('?')], Action::Help, "keys.help", true),
+    bind(Scope::Global, &[ch('q')], Action::Quit, "keys.quit", true),
+    bind(
+        Scope::Global,
+        &[ctrl('c')],
+        Action::ForceQuit,
+        "keys.force_quit",
+        false,
+    ),
 ];
 
 impl Key {
     fn matches(&self, event: &KeyEvent) -> bool {
+        // No binding uses Alt: Alt+letter is how terminals send Esc followed
+        // by a letter, which must not act as the letter.
+        if event.modifiers.contains(KeyModifiers::ALT) {
+            return false;
+        }
         let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl != self.ctrl {
             return false;
@@ -260,6 +500,7 @@ impl Key {
             KeyCode::PageDown => "PgDn".to_owned(),
             KeyCode::Home => "Home".to_owned(),
             KeyCode::End => "End".to_owned(),
+            KeyCode::Backspace => "Backspace".to_owned(),
             other => format!("{other:?}"),
         };
         if self.ctrl {
@@ -271,9 +512,10 @@ impl Key {
 }
 
 /// Looks up the action of a key press in the given scopes, in table order.
-/// Key releases never match.
+/// Only presses match: releases and auto-repeats, which terminals with the
+/// keyboard enhancement protocol report, never do.
 pub fn resolve(event: &KeyEvent, scopes: &[Scope]) -> Option<Action> {
-    if event.kind == KeyEventKind::Release {
+    if event.kind != KeyEventKind::Press {
         return None;
     }
     // Ctrl-C always quits, whatever is on screen.
@@ -332,6 +574,41 @@ mod tests {
             resolve(&event, &[Scope::Global, Scope::Devices]),
             Some(Action::ClearFilters)
         );
+    }
+
+    #[test]
+    fn alt_letter_matches_nothing() {
+        let event = press(KeyCode::Char('a'), KeyModifiers::ALT);
+        assert_eq!(resolve(&event, &[Scope::Global, Scope::AlarmActions]), None);
+    }
+
+    #[test]
+    fn repeat_and_release_match_nothing() {
+        for kind in [KeyEventKind::Repeat, KeyEventKind::Release] {
+            let mut event = press(KeyCode::Char('a'), KeyModifiers::NONE);
+            event.kind = kind;
+            assert_eq!(resolve(&event, &[Scope::AlarmActions]), None, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn enter_does_not_answer_bulk_question() {
+        let enter = press(KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(resolve(&enter, &[Scope::ConfirmStrict]), None);
+        let yes = press(KeyCode::Char('y'), KeyModifiers::NONE);
+        assert_eq!(
+            resolve(&yes, &[Scope::ConfirmStrict]),
+            Some(Action::Confirm)
+        );
+    }
+
+    #[test]
+    fn no_alarm_action_on_space_or_enter() {
+        for code in [KeyCode::Char(' '), KeyCode::Enter] {
+            let event = press(code, KeyModifiers::NONE);
+            let action = resolve(&event, &[Scope::Global, Scope::AlarmActions, Scope::Alarms]);
+            assert_eq!(action, None, "{code:?}");
+        }
     }
 
     #[test]

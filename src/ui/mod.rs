@@ -3,8 +3,15 @@
 //!
 //! One loop owns the state. Input, data from the recorder or the database
 //! follower, and a clock tick arrive as events; drawing is a pure function of
-//! the state ([`draw`]), redrawn at most once per frame interval.
+//! the state ([`draw`]), redrawn at most once per frame interval. Every key
+//! except text typed into a field goes through the keymap table
+//! ([`keymap::BINDINGS`]) to an [`Action`], which [`apply`] carries out.
+//! Alarm actions go to [`App::act`].
 
+pub mod acting;
+pub mod alerts;
+pub mod dialog;
+mod event_loop;
 pub mod keymap;
 pub mod rows;
 pub mod sample;
@@ -13,33 +20,22 @@ pub mod terminal;
 pub mod views;
 pub mod widgets;
 
-use std::time::Duration;
-
-use crossterm::event::{
-    Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
-};
-use futures::StreamExt;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
-use tokio::sync::mpsc;
-use tokio::time::Instant;
 
-use crate::app::{App, Feed};
-use crate::i18n::Lang;
-use crate::theme::Theme;
+use crate::app::App;
+pub use event_loop::run;
 use keymap::{Action, Scope};
-use state::{UiState, View};
+use state::{Question, UiState, View};
 use widgets::Ctx;
 
 /// Smallest window the views are laid out for; below it a one-line notice is drawn.
 pub const MIN_SIZE: (u16, u16) = (60, 12);
 
-/// Shortest time between two frames: new data is drawn within this.
-const FRAME_INTERVAL: Duration = Duration::from_millis(33);
-
-/// Clock and ages change every second even when no data arrives.
-const TICK: Duration = Duration::from_secs(1);
+/// Rows a page key moves.
+const PAGE: isize = 10;
 
 /// Draws one frame of the console.
 pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
@@ -52,12 +48,23 @@ pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
         views::chrome::too_small(frame, area, MIN_SIZE, ctx);
         return;
     }
-    let warning_rows = u16::from(!app.warnings.is_empty());
-    let [header, tabs, warning, body, footer] = Layout::vertical([
+    let banner = ui.banner_at(ctx.now);
+    let message = ui.message_at(ctx.now);
+    let [
+        header,
+        tabs,
+        warning,
+        banner_area,
+        body,
+        message_area,
+        footer,
+    ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(warning_rows),
+        Constraint::Length(u16::from(!app.warnings.is_empty())),
+        Constraint::Length(u16::from(banner.is_some())),
         Constraint::Min(0),
+        Constraint::Length(u16::from(message.is_some())),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -65,268 +72,329 @@ pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
     if let Some(text) = app.warnings.last() {
         views::chrome::warning(frame, warning, text, ctx);
     }
+    if let Some(banner) = banner {
+        views::chrome::banner(frame, banner_area, banner, ctx);
+    }
     views::chrome::header(frame, header, app, ctx);
     views::chrome::tabs(frame, tabs, app, ui, ctx);
     match ui.view {
+        View::Alarms => views::alarms::draw(frame, body, app, ui, ctx),
+        View::AlarmDetail => {
+            views::alarm::draw(frame, body, app, ui.alarm_detail, ui.alarm_scroll, ctx);
+        }
+        View::History => views::history::draw(frame, body, app, ui, ctx),
         View::Overview => views::overview::draw(frame, body, app, ui.attention_selected, ctx),
         View::Devices => views::devices::draw(frame, body, app, ui, ctx),
         View::Detail => views::detail::draw(frame, body, app, ui.detail.as_deref(), ctx),
         View::Help => views::help::draw(frame, body, ui.help_scroll, ctx),
     }
+    if let Some(message) = message {
+        views::chrome::message(frame, message_area, message, ctx);
+    }
     views::chrome::footer(frame, footer, ui, &scopes(ui), ctx);
-    if ui.confirm_quit {
-        views::chrome::confirm_quit(frame, area, app, ctx);
+    if let Some(dialog) = &ui.dialog {
+        views::dialog::draw(frame, area, app, dialog, ctx);
+    }
+    match &ui.confirm {
+        Some(Question::Quit) => views::chrome::confirm_quit(frame, area, app, ctx),
+        Some(Question::Acknowledge { ids, p1 }) => {
+            views::dialog::confirm_acknowledge(frame, area, ids.len(), *p1, ctx);
+        }
+        None => {}
     }
 }
 
 /// Returns the keymap scopes active in the current state.
 pub fn scopes(ui: &UiState) -> Vec<Scope> {
-    if ui.confirm_quit {
-        return vec![Scope::Confirm];
+    match ui.confirm {
+        Some(Question::Quit) => return vec![Scope::Confirm],
+        Some(Question::Acknowledge { .. }) => return vec![Scope::ConfirmStrict],
+        None => {}
+    }
+    if ui.dialog.is_some() {
+        return vec![Scope::Dialog];
+    }
+    if ui.editing_filter {
+        return vec![Scope::FilterEdit];
     }
     match ui.view {
-        View::Overview => vec![Scope::Global, Scope::List],
-        View::Devices => vec![Scope::Global, Scope::List, Scope::Devices],
+        View::Alarms => vec![
+            Scope::Global,
+            Scope::List,
+            Scope::Rows,
+            Scope::Alarms,
+            Scope::AlarmActions,
+        ],
+        View::AlarmDetail => vec![Scope::Global, Scope::List, Scope::AlarmActions],
+        View::History => vec![Scope::Global, Scope::List, Scope::Rows, Scope::History],
+        View::Overview => vec![Scope::Global, Scope::List, Scope::Rows],
+        View::Devices => vec![Scope::Global, Scope::List, Scope::Rows, Scope::Devices],
         View::Detail => vec![Scope::Global],
         View::Help => vec![Scope::Global, Scope::List],
     }
 }
 
-/// Applies a key press to the view state.
-pub fn handle_key(app: &App, ui: &mut UiState, event: &KeyEvent, now: Timestamp) {
-    if event.kind == KeyEventKind::Release {
+/// True while typed keys go into a text field: a dialog's or a filter.
+pub fn text_has_focus(ui: &UiState) -> bool {
+    ui.confirm.is_none() && (ui.dialog.is_some() || ui.editing_filter)
+}
+
+/// Applies a key press. Only presses count, never releases or repeats.
+/// Outside a text field, a key that is not in the keymap does nothing, and
+/// Alt with a letter, which is how a terminal sends Esc and that letter,
+/// matches no binding.
+pub fn handle_key(app: &mut App, ui: &mut UiState, event: &KeyEvent, now: Timestamp) {
+    if event.kind != KeyEventKind::Press {
         return;
     }
-    if ui.editing_filter {
-        edit_filter(ui, event);
+    let action = keymap::resolve(event, &scopes(ui));
+    if text_has_focus(ui) {
+        match action {
+            Some(action) => apply(app, ui, action, now),
+            None => type_char(ui, event),
+        }
         return;
     }
-    let Some(action) = keymap::resolve(event, &scopes(ui)) else {
+    let Some(action) = action else {
         return;
     };
+    // The previous message has been seen once the operator moves on.
+    ui.message = None;
     apply(app, ui, action, now);
 }
 
-fn edit_filter(ui: &mut UiState, event: &KeyEvent) {
-    if event.modifiers.contains(KeyModifiers::CONTROL) && event.code == KeyCode::Char('c') {
-        ui.quit = true;
+fn type_char(ui: &mut UiState, event: &KeyEvent) {
+    let KeyCode::Char(c) = event.code else {
+        return;
+    };
+    if event.modifiers.contains(KeyModifiers::CONTROL) {
         return;
     }
-    match event.code {
-        KeyCode::Enter => ui.editing_filter = false,
-        KeyCode::Esc => {
-            ui.filter.clear();
-            ui.editing_filter = false;
-        }
-        KeyCode::Backspace => {
-            ui.filter.pop();
-        }
-        KeyCode::Char(c) if !c.is_control() && ui.filter.chars().count() < 64 => ui.filter.push(c),
-        _ => {}
+    if let Some(dialog) = ui.dialog.as_mut() {
+        dialog.field.insert(c);
+        dialog.error = None;
+    } else if let Some(filter) = ui.filter_text_mut() {
+        dialog::push_filter(filter, c.encode_utf8(&mut [0; 4]));
+        ui.reset_selection();
     }
-    ui.selected = 0;
+}
+
+/// Applies a bracketed paste: text for the focused text field, if there is
+/// one, and nothing otherwise, so pasted text never acts as keys. Returns
+/// whether anything changed.
+pub fn handle_paste(ui: &mut UiState, text: &str) -> bool {
+    if !text_has_focus(ui) {
+        return false;
+    }
+    if let Some(dialog) = ui.dialog.as_mut() {
+        dialog.field.paste(text);
+        dialog.error = None;
+        return true;
+    }
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if let Some(filter) = ui.filter_text_mut() {
+        dialog::push_filter(filter, &flat);
+    }
+    ui.reset_selection();
+    true
 }
 
 /// Applies an action; list movement uses the rows the view would draw.
-pub fn apply(app: &App, ui: &mut UiState, action: Action, now: Timestamp) {
-    let page = 10;
-    let list_len = || match ui.view {
-        View::Overview => rows::attention_rows(app, now, 0).0,
-        _ => rows::device_rows(app, ui, now).len(),
-    };
+pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
     match action {
         Action::ForceQuit => ui.quit = true,
-        Action::Quit => ui.confirm_quit = true,
-        Action::Confirm => ui.quit = true,
-        Action::Cancel => ui.confirm_quit = false,
+        Action::Quit => ui.confirm = Some(Question::Quit),
+        Action::Confirm => match ui.confirm.take() {
+            Some(Question::Quit) => ui.quit = true,
+            Some(Question::Acknowledge { ids, .. }) => {
+                acting::acknowledge_many(app, ui, &ids, now);
+            }
+            None => {}
+        },
+        Action::Cancel => cancel(ui),
+        Action::Submit => {
+            if ui.dialog.is_some() {
+                acting::submit_dialog(app, ui, now);
+            } else {
+                ui.editing_filter = false;
+            }
+        }
+        Action::DeleteChar => {
+            if let Some(dialog) = ui.dialog.as_mut() {
+                dialog.field.backspace();
+                dialog.error = None;
+            } else if let Some(filter) = ui.filter_text_mut() {
+                filter.pop();
+                ui.reset_selection();
+            }
+        }
         Action::Help => {
             ui.help_scroll = 0;
             ui.show(View::Help);
         }
-        Action::Back => ui.back(),
+        Action::Back => {
+            if ui.banner_at(now).is_some() {
+                ui.banner = None;
+            } else {
+                ui.back();
+            }
+        }
+        Action::ShowAlarms => ui.show(View::Alarms),
         Action::ShowOverview => ui.show(View::Overview),
         Action::ShowDevices => ui.show(View::Devices),
-        Action::NextView => match ui.view {
-            View::Overview => ui.show(View::Devices),
-            _ => ui.show(View::Overview),
-        },
+        Action::ShowHistory => ui.show(View::History),
+        Action::NextView => ui.show(match ui.view {
+            View::Alarms => View::Overview,
+            View::Overview => View::Devices,
+            View::Devices => View::History,
+            _ => View::Alarms,
+        }),
         Action::Up
         | Action::Down
         | Action::PageUp
         | Action::PageDown
         | Action::Top
-        | Action::Bottom
-            if ui.view == View::Help =>
-        {
-            let delta: i32 = match action {
-                Action::Up => -1,
-                Action::Down => 1,
-                Action::PageUp => -(page as i32),
-                Action::PageDown => page as i32,
-                Action::Top => -1000,
-                _ => 1000,
-            };
+        | Action::Bottom => step(app, ui, action, now),
+        Action::Open => open(app, ui, now),
+        Action::Filter => {
+            if ui.filter_text_mut().is_some() {
+                ui.editing_filter = true;
+            }
+        }
+        Action::CycleKind => ui.cycle_kind(),
+        Action::CycleStatus => ui.cycle_status(),
+        Action::CycleBuilding if ui.view == View::Alarms => {
+            ui.cycle_alarm_building(&rows::alarm_buildings(app));
+        }
+        Action::CycleBuilding => ui.cycle_building(&rows::buildings(app)),
+        Action::CycleSort => ui.sort = ui.sort.next(),
+        Action::CyclePriority => ui.cycle_priority(),
+        Action::CycleAlarmState => ui.cycle_alarm_state(),
+        Action::CycleGrouping => ui.grouping = ui.grouping.next(),
+        Action::ClearFilters if ui.view == View::Alarms => ui.clear_alarm_filters(),
+        Action::ClearFilters => ui.clear_filters(),
+        Action::Silence
+        | Action::Acknowledge
+        | Action::AcknowledgeAll
+        | Action::CloseAlarm
+        | Action::Reset
+        | Action::Shelve
+        | Action::Unshelve
+        | Action::Remark
+        | Action::Service => acting::apply(app, ui, action, now),
+    }
+}
+
+/// Cancels the question, the dialog or the filter being typed (Esc).
+fn cancel(ui: &mut UiState) {
+    if ui.confirm.is_some() {
+        ui.confirm = None;
+    } else if ui.dialog.is_some() {
+        ui.dialog = None;
+    } else if ui.editing_filter {
+        if let Some(filter) = ui.filter_text_mut() {
+            filter.clear();
+        }
+        ui.editing_filter = false;
+        ui.reset_selection();
+    }
+}
+
+/// Moves the selection, a dialog's choice, or the scroll of a text view.
+fn step(app: &App, ui: &mut UiState, action: Action, now: Timestamp) {
+    let delta: isize = match action {
+        Action::Up => -1,
+        Action::Down => 1,
+        Action::PageUp => -PAGE,
+        Action::PageDown => PAGE,
+        Action::Top => isize::MIN / 2,
+        _ => isize::MAX / 2,
+    };
+    if let Some(dialog) = ui.dialog.as_mut() {
+        dialog.step_choice(delta);
+        return;
+    }
+    match ui.view {
+        View::Help => {
             // The help text is a few dozen lines; the view clamps what it draws.
-            ui.help_scroll = (i32::from(ui.help_scroll) + delta).clamp(0, 200) as u16;
+            ui.help_scroll = (ui.help_scroll as isize + delta).clamp(0, 200) as u16;
         }
-        Action::Up
-        | Action::Down
-        | Action::PageUp
-        | Action::PageDown
-        | Action::Top
-        | Action::Bottom => {
-            let len = list_len();
-            let delta: isize = match action {
-                Action::Up => -1,
-                Action::Down => 1,
-                Action::PageUp => -page,
-                Action::PageDown => page,
-                Action::Top => isize::MIN / 2,
-                _ => isize::MAX / 2,
-            };
-            let selected = match ui.view {
-                View::Overview => &mut ui.attention_selected,
-                _ => &mut ui.selected,
-            };
-            UiState::step(selected, delta, len);
+        View::AlarmDetail => {
+            // An upper bound of the detail's lines; the view clamps what it draws.
+            let history = ui
+                .alarm_detail
+                .and_then(|id| app.projection.alarms.get(id))
+                .map_or(0, |alarm| alarm.history.len());
+            let max = (24 + 3 * history) as isize;
+            ui.alarm_scroll = (ui.alarm_scroll as isize + delta).clamp(0, max) as u16;
         }
-        Action::Open => {
-            let id = match ui.view {
-                View::Overview => rows::attention_rows(app, now, ui.attention_selected + 1)
-                    .1
-                    .get(ui.attention_selected)
-                    .map(|row| row.device.spec.id.clone()),
-                View::Devices => rows::device_rows(app, ui, now)
-                    .get(ui.selected)
-                    .map(|row| row.device.spec.id.clone()),
-                _ => None,
-            };
-            if let Some(id) = id {
-                ui.detail = Some(id);
+        View::Alarms => {
+            let lines = rows::queue_lines(app, ui);
+            let mut index = rows::selected_line(&lines, ui);
+            UiState::step(&mut index, delta, lines.len());
+            ui.alarm_selected = index;
+            ui.alarm_cursor = lines.get(index).map(rows::QueueLine::cursor);
+        }
+        View::History => {
+            let len = rows::history_rows(app, ui).len();
+            UiState::step(&mut ui.history_selected, delta, len);
+        }
+        View::Overview => {
+            let len = rows::attention_rows(app, now, 0).0;
+            UiState::step(&mut ui.attention_selected, delta, len);
+        }
+        View::Devices | View::Detail => {
+            let len = rows::device_rows(app, ui, now).len();
+            UiState::step(&mut ui.selected, delta, len);
+        }
+    }
+}
+
+/// Opens the selected row's detail, or opens or closes a group of repeats
+/// (Enter).
+fn open(app: &App, ui: &mut UiState, now: Timestamp) {
+    match ui.view {
+        View::Alarms => {
+            let lines = rows::queue_lines(app, ui);
+            match lines.get(rows::selected_line(&lines, ui)) {
+                Some(rows::QueueLine::Group { key, .. }) => {
+                    let key = key.clone();
+                    if !ui.expanded.remove(&key) {
+                        ui.expanded.insert(key.clone());
+                    }
+                    ui.alarm_cursor = Some(state::Cursor::Group(key));
+                }
+                Some(rows::QueueLine::Alarm { alarm, .. }) => {
+                    ui.alarm_detail = Some(alarm.id);
+                    ui.alarm_scroll = 0;
+                    ui.show(View::AlarmDetail);
+                }
+                None => {}
+            }
+        }
+        View::History => {
+            if let Some(alarm) = rows::history_rows(app, ui).get(ui.history_selected) {
+                ui.alarm_detail = Some(alarm.id);
+                ui.alarm_scroll = 0;
+                ui.show(View::AlarmDetail);
+            }
+        }
+        View::Overview => {
+            let selected = ui.attention_selected;
+            if let Some(row) = rows::attention_rows(app, now, selected + 1).1.get(selected) {
+                ui.detail = Some(row.device.spec.id.clone());
                 ui.show(View::Detail);
             }
         }
-        Action::Filter => ui.editing_filter = true,
-        Action::CycleKind => ui.cycle_kind(),
-        Action::CycleStatus => ui.cycle_status(),
-        Action::CycleBuilding => ui.cycle_building(&rows::buildings(app)),
-        Action::CycleSort => ui.sort = ui.sort.next(),
-        Action::ClearFilters => ui.clear_filters(),
-    }
-}
-
-/// Runs the console until the operator quits, the terminal goes away or a
-/// termination signal arrives.
-pub async fn run(
-    mut app: App,
-    mut feed: mpsc::Receiver<Feed>,
-    lang: Lang,
-    theme: Theme,
-) -> std::io::Result<()> {
-    let mut guard = terminal::TerminalGuard::enter()?;
-    let mut ui = UiState::default();
-    let mut input = EventStream::new();
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut signals = Signals::new()?;
-
-    let mut dirty = true;
-    let mut last_draw = Instant::now() - FRAME_INTERVAL;
-    let mut feed_open = true;
-    loop {
-        if dirty {
-            let due = last_draw + FRAME_INTERVAL;
-            if Instant::now() >= due {
-                let now = Timestamp::now();
-                let ctx = Ctx {
-                    lang,
-                    theme: &theme,
-                    now,
-                    time_zone: &app.site.time_zone,
-                };
-                guard.terminal.draw(|frame| draw(frame, &app, &ui, &ctx))?;
-                last_draw = Instant::now();
-                dirty = false;
+        View::Devices => {
+            if let Some(row) = rows::device_rows(app, ui, now).get(ui.selected) {
+                ui.detail = Some(row.device.spec.id.clone());
+                ui.show(View::Detail);
             }
         }
-        let frame_due = last_draw + FRAME_INTERVAL;
-
-        tokio::select! {
-            event = input.next() => match event {
-                Some(Ok(TermEvent::Key(key))) => {
-                    handle_key(&app, &mut ui, &key, Timestamp::now());
-                    dirty = true;
-                }
-                Some(Ok(TermEvent::Resize(..))) => dirty = true,
-                // A paste is data, not commands: only the filter field takes it.
-                Some(Ok(TermEvent::Paste(text))) => {
-                    if ui.editing_filter {
-                        ui.filter.extend(text.chars().filter(|c| !c.is_control()).take(64));
-                        dirty = true;
-                    }
-                }
-                Some(Ok(_)) => {}
-                // EIO or end of input: the terminal is gone (SSH dropped).
-                Some(Err(error)) => {
-                    tracing::warn!(%error, "terminal input failed; closing the console");
-                    break;
-                }
-                None => break,
-            },
-            message = feed.recv(), if feed_open => match message {
-                Some(message) => {
-                    apply_feed(&mut app, message);
-                    // Take everything already queued before drawing once.
-                    while let Ok(message) = feed.try_recv() {
-                        apply_feed(&mut app, message);
-                    }
-                    dirty = true;
-                }
-                None => feed_open = false,
-            },
-            _ = tick.tick() => dirty = true,
-            () = tokio::time::sleep_until(frame_due), if dirty => {}
-            () = signals.next() => {
-                tracing::info!("termination signal; closing the console");
-                break;
-            }
-        }
-        if ui.quit {
-            break;
-        }
-    }
-    drop(guard);
-    Ok(())
-}
-
-fn apply_feed(app: &mut App, message: Feed) {
-    match message {
-        Feed::Delta(delta) => app.merge(delta),
-        Feed::Link(link) => app.link = Some(link),
-        Feed::Role(role) => app.role = role,
-        Feed::Warning(warning) => app.warnings.push(warning),
-    }
-}
-
-/// SIGTERM and SIGHUP end the console like a quit.
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    hangup: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn new() -> std::io::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            hangup: signal(SignalKind::hangup())?,
-        })
-    }
-
-    async fn next(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.hangup.recv() => {}
-        }
+        _ => {}
     }
 }

@@ -1,10 +1,13 @@
-//! Data to rows: the filtered, sorted device list the tables draw. Pure
-//! functions of the app state, the view state and the time.
+//! Data to rows: the filtered, sorted device list, alarm queue and closed
+//! alarms the tables draw. Pure functions of the app state, the view state
+//! and the time.
 
 use jiff::Timestamp;
 
-use super::state::{SortKey, StatusFilter, UiState};
+use super::state::{Cursor, GroupKey, SortKey, StatusFilter, UiState};
 use crate::app::App;
+use crate::domain::alarm::queue::{self, Filter, Row};
+use crate::domain::alarm::{Alarm, Shown};
 use crate::domain::{Device, DeviceStatus};
 
 /// One device as a list shows it.
@@ -125,6 +128,155 @@ pub fn buildings(app: &App) -> Vec<String> {
         .devices
         .values()
         .map(|device| device.spec.building.clone())
+        .filter(|name| !name.is_empty())
+        .collect();
+    names.sort_by(|a, b| natural_order(a, b));
+    names.dedup();
+    names
+}
+
+/// One line of the alarm queue.
+#[derive(Clone, Debug, PartialEq)]
+pub enum QueueLine<'a> {
+    /// An alarm; `member` when it is listed inside an opened group.
+    Alarm { alarm: &'a Alarm, member: bool },
+    /// Repeats of one condition in one zone.
+    Group {
+        key: GroupKey,
+        /// The member that sorts first; it stands for the group.
+        first: &'a Alarm,
+        members: Vec<&'a Alarm>,
+        unacknowledged: usize,
+        expanded: bool,
+    },
+}
+
+impl<'a> QueueLine<'a> {
+    /// Returns the alarm that represents the line.
+    pub fn lead(&self) -> &'a Alarm {
+        match self {
+            Self::Alarm { alarm, .. } => alarm,
+            Self::Group { first, .. } => first,
+        }
+    }
+
+    /// Returns every alarm the line covers.
+    pub fn members(&self) -> Vec<&'a Alarm> {
+        match self {
+            Self::Alarm { alarm, .. } => vec![alarm],
+            Self::Group { members, .. } => members.clone(),
+        }
+    }
+
+    pub fn cursor(&self) -> Cursor {
+        match self {
+            Self::Alarm { alarm, .. } => Cursor::Alarm(alarm.id),
+            Self::Group { key, .. } => Cursor::Group(key.clone()),
+        }
+    }
+}
+
+/// Returns the alarm queue as drawn: [`queue::rows`] with the view's filter,
+/// grouped according to [`UiState::grouping`], with the members of opened
+/// groups listed under them.
+pub fn queue_lines<'a>(app: &'a App, ui: &UiState) -> Vec<QueueLine<'a>> {
+    let book = &app.projection.alarms;
+    let grouped = ui.grouping.grouped(book.in_flood());
+    let rows = queue::rows(book, &ui.alarm_filter, grouped);
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row {
+            Row::Alarm(alarm) => lines.push(QueueLine::Alarm {
+                alarm,
+                member: false,
+            }),
+            Row::Group {
+                condition,
+                building,
+                zone,
+                first,
+                members,
+                unacknowledged,
+            } => {
+                let key = (condition, building.to_owned(), zone.to_owned());
+                let expanded = ui.expanded.contains(&key);
+                let listed = if expanded {
+                    members.clone()
+                } else {
+                    Vec::new()
+                };
+                lines.push(QueueLine::Group {
+                    key,
+                    first,
+                    members,
+                    unacknowledged,
+                    expanded,
+                });
+                lines.extend(listed.into_iter().map(|alarm| QueueLine::Alarm {
+                    alarm,
+                    member: true,
+                }));
+            }
+        }
+    }
+    lines
+}
+
+/// Returns the index of the selected line: the line the cursor names, or
+/// the last selected index when that line has gone.
+pub fn selected_line(lines: &[QueueLine], ui: &UiState) -> usize {
+    let by_identity = ui
+        .alarm_cursor
+        .as_ref()
+        .and_then(|cursor| lines.iter().position(|line| line.cursor() == *cursor));
+    by_identity.unwrap_or_else(|| ui.alarm_selected.min(lines.len().saturating_sub(1)))
+}
+
+/// Counts the open alarms the queue would list without the view's filters
+/// but hides with them, and how many of those are P1.
+pub fn hidden_alarms(app: &App, filter: &Filter) -> (usize, usize) {
+    if filter.is_empty() {
+        return (0, 0);
+    }
+    let unfiltered = Filter::default();
+    app.projection
+        .alarms
+        .open
+        .values()
+        .filter(|alarm| unfiltered.matches(alarm) && !filter.matches(alarm))
+        .fold((0, 0), |(all, p1), alarm| {
+            (
+                all + 1,
+                p1 + usize::from(alarm.priority == crate::domain::alarm::Priority::P1),
+            )
+        })
+}
+
+/// Returns the closed alarms, newest first, that match the history view's
+/// text filter.
+pub fn history_rows<'a>(app: &'a App, ui: &UiState) -> Vec<&'a Alarm> {
+    let filter = Filter {
+        shown: Some(Shown::Closed),
+        text: ui.history_filter.trim().to_owned(),
+        ..Filter::default()
+    };
+    app.projection
+        .alarms
+        .closed
+        .iter()
+        .rev()
+        .filter(|alarm| filter.matches(alarm))
+        .collect()
+}
+
+/// Lists the buildings of open alarms, in natural order.
+pub fn alarm_buildings(app: &App) -> Vec<String> {
+    let mut names: Vec<String> = app
+        .projection
+        .alarms
+        .open
+        .values()
+        .map(|alarm| alarm.building.clone())
         .filter(|name| !name.is_empty())
         .collect();
     names.sort_by(|a, b| natural_order(a, b));

@@ -1,11 +1,15 @@
-//! Small drawing helpers shared by the views: status marks, times, ages.
+//! Small drawing helpers shared by the views: status marks, times, ages,
+//! alarm priorities and states, and text cut to terminal cells.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use ratatui::style::{Modifier, Style};
+use unicode_width::UnicodeWidthChar;
 
 use crate::domain::DeviceStatus;
+use crate::domain::alarm::{Alarm, Priority, Shown};
 use crate::i18n::Lang;
+use crate::i18n::width::cells;
 use crate::theme::Theme;
 
 /// Drawing context of every view: language, theme and the time of the frame.
@@ -95,10 +99,182 @@ pub fn short_age(age: jiff::SignedDuration, lang: Lang) -> String {
     lang.tf(key, &[("n", &value)])
 }
 
+/// Formats a duration to the second below an hour (`4m 05s`), to the
+/// minute below a day and to the hour above, for response times.
+pub fn span_text(span: jiff::SignedDuration, lang: Lang) -> String {
+    let secs = span.as_secs().max(0);
+    match secs {
+        0..60 => lang.tf("age.seconds", &[("n", &secs)]),
+        60..3600 => lang.tf(
+            "age.min_sec",
+            &[("m", &(secs / 60)), ("s", &format!("{:02}", secs % 60))],
+        ),
+        3600..86_400 => lang.tf(
+            "age.hour_min",
+            &[
+                ("h", &(secs / 3600)),
+                ("m", &format!("{:02}", secs % 3600 / 60)),
+            ],
+        ),
+        _ => lang.tf(
+            "age.day_hour",
+            &[("d", &(secs / 86_400)), ("h", &(secs % 86_400 / 3600))],
+        ),
+    }
+}
+
+/// Formats a time as `HH:MM:SS` in the site's zone when it is today, else
+/// as `MM-DD HH:MM`: at most 11 cells, for table columns.
+pub fn short_time(ts: Timestamp, ctx: &Ctx) -> String {
+    let zoned = ts.to_zoned_datetime(ctx.time_zone.clone());
+    let today = ctx.now.to_zoned_datetime(ctx.time_zone.clone()).date();
+    if zoned.date() == today {
+        zoned.strftime("%H:%M:%S").to_string()
+    } else {
+        zoned.strftime("%m-%d %H:%M").to_string()
+    }
+}
+
+/// Returns the style of a priority: P1 and P2 stand out in colour and
+/// weight, and the views always write the priority out as well.
+pub fn priority_style(priority: Priority, theme: &Theme) -> Style {
+    match priority {
+        Priority::P1 => Style::default()
+            .fg(theme.critical)
+            .add_modifier(Modifier::BOLD),
+        Priority::P2 => Style::default()
+            .fg(theme.warning)
+            .add_modifier(Modifier::BOLD),
+        Priority::P3 => Style::default().fg(theme.text),
+        Priority::P4 => Style::default().fg(theme.dim),
+    }
+}
+
+/// Returns the mark of an alarm that needs acknowledging: `!`, else a space.
+pub fn ack_mark(shown: Shown) -> &'static str {
+    match shown {
+        Shown::Unacknowledged | Shown::ClearedUnacknowledged => "!",
+        _ => " ",
+    }
+}
+
+/// Returns the style of the mark and state of an alarm that needs
+/// acknowledging: reversed, and blinking while its condition is active. It
+/// does not rely on colour, so it shows with `NO_COLOR` too.
+pub fn ack_style(shown: Shown) -> Style {
+    match shown {
+        Shown::Unacknowledged => Style::default()
+            .add_modifier(Modifier::REVERSED | Modifier::SLOW_BLINK | Modifier::BOLD),
+        Shown::ClearedUnacknowledged => Style::default().add_modifier(Modifier::REVERSED),
+        _ => Style::default(),
+    }
+}
+
+/// Returns the translated state of an alarm, short or in full.
+pub fn shown_text(shown: Shown, short: bool, lang: Lang) -> &'static str {
+    let section = if short { "shown_short" } else { "shown" };
+    lang.t(&format!("{section}.{}", shown.as_str()))
+}
+
+pub fn condition_text(alarm: &Alarm, lang: Lang) -> &'static str {
+    lang.t(&format!("condition.{}", alarm.condition.as_str()))
+}
+
+/// Formats a priority with its word: `P1 urgent` / `P1 紧急`.
+pub fn priority_text(priority: Priority, lang: Lang) -> String {
+    format!(
+        "{} {}",
+        priority.as_str(),
+        lang.t(&format!(
+            "priority.{}",
+            priority.as_str().to_ascii_lowercase()
+        ))
+    )
+}
+
+/// Splits `text` into lines of at most `width` cells, breaking after a
+/// space where one is near and anywhere inside a run of CJK characters.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(2);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            let rest = match line.rfind(' ') {
+                // Break at the last space unless that leaves a short line.
+                Some(at) if cells(&line[..at]) * 2 > width => line.split_off(at + 1),
+                _ => String::new(),
+            };
+            lines.push(line.trim_end().to_owned());
+            used = cells(&rest);
+            line = rest;
+        }
+        if line.is_empty() && c == ' ' {
+            continue;
+        }
+        line.push(c);
+        used += w;
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Returns the end of `text` that fits in `width` cells: what a text field
+/// shows when its text is longer than the field.
+pub fn tail_fit(text: &str, width: usize) -> String {
+    let mut used = 0;
+    let mut start = text.len();
+    for (index, c) in text.char_indices().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        start = index;
+    }
+    text[start..].to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use jiff::SignedDuration;
+
+    #[test]
+    fn span_text_units() {
+        let en = |secs| span_text(SignedDuration::from_secs(secs), Lang::En);
+        assert_eq!(en(42), "42s");
+        assert_eq!(en(245), "4m 05s");
+        assert_eq!(en(3 * 3600 + 60), "3h 01m");
+        assert_eq!(en(2 * 86_400 + 7200), "2d 2h");
+        assert_eq!(
+            span_text(SignedDuration::from_secs(245), Lang::ZhCn),
+            "4分05秒"
+        );
+    }
+
+    #[test]
+    fn wrap_breaks_cjk_and_words() {
+        assert_eq!(wrap("一二三四五", 4), ["一二", "三四", "五"]);
+        assert_eq!(wrap("send the patrol now", 10), ["send the", "patrol now"]);
+        assert_eq!(wrap("", 10), [""]);
+        for line in wrap(
+            "查看摄像机画面。派巡逻岗携带灭火器到场；如有烟火，拨打 119 并组织疏散。",
+            17,
+        ) {
+            assert!(cells(&line) <= 17, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn tail_fit_keeps_the_end() {
+        assert_eq!(tail_fit("门锁损坏", 5), "损坏");
+        assert_eq!(tail_fit("abc", 5), "abc");
+    }
 
     #[test]
     fn short_age_units() {

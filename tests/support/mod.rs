@@ -526,3 +526,66 @@ impl Drop for Publisher {
         }
     }
 }
+
+/// A QoS 1 subscriber with a persistent session, so that what is published
+/// while it reconnects (after a broker restart) still reaches it.
+pub struct Subscriber {
+    client: Client,
+    messages: mpsc::Receiver<(String, Vec<u8>)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Subscriber {
+    /// Connects, subscribes to `filter` and waits for the SUBACK.
+    pub fn connect(port: u16, filter: &str) -> Self {
+        let mut options = MqttOptions::new(unique_client_id("gr-test-sub"), "127.0.0.1", port);
+        options.set_clean_session(false);
+        options.set_keep_alive(Duration::from_secs(5));
+        let (client, mut connection) = Client::new(options, 100);
+        client
+            .subscribe(filter, QoS::AtLeastOnce)
+            .expect("queueing the subscribe");
+        let (tx, messages) = mpsc::channel();
+        let (subscribed_tx, subscribed) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            for event in connection.iter() {
+                match event {
+                    Ok(Event::Incoming(Packet::SubAck(_))) => {
+                        let _ = subscribed_tx.send(());
+                    }
+                    Ok(Event::Incoming(Packet::Publish(publish))) => {
+                        if tx.send((publish.topic, publish.payload.to_vec())).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => break,
+                    Ok(_) => {}
+                    // The broker may be restarting: try again shortly.
+                    Err(_) => std::thread::sleep(Duration::from_millis(200)),
+                }
+            }
+        });
+        subscribed
+            .recv_timeout(DEADLINE)
+            .expect("the broker acknowledged the subscription");
+        Self {
+            client,
+            messages,
+            thread: Some(thread),
+        }
+    }
+
+    /// Waits up to `timeout` for the next message.
+    pub fn next(&self, timeout: Duration) -> Option<(String, Vec<u8>)> {
+        self.messages.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        let _ = self.client.disconnect();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

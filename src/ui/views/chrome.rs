@@ -5,13 +5,14 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::app::{App, Role};
+use crate::domain::alarm::Shown;
 use crate::i18n::width::{cells, truncate};
 use crate::ingest::link::LinkStatus;
 use crate::ui::keymap::{self, Scope};
-use crate::ui::state::{UiState, View};
+use crate::ui::state::{Banner, Message, UiState, View};
 use crate::ui::widgets::{Ctx, age, local_time};
 
 /// Draws the header: site, broker link, role, clock.
@@ -110,18 +111,37 @@ fn link_summary(app: &App, ctx: &Ctx) -> (String, Style) {
     }
 }
 
-/// Draws the tab line: views on the left, data freshness on the right.
+/// Draws the tab line: views on the left, with the count of alarms that
+/// need acknowledging beside the alarm tab, and data freshness on the right.
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     let lang = ctx.lang;
     let theme = ctx.theme;
     let current = match ui.view {
-        View::Help | View::Detail => ui.previous,
+        View::Help => match ui.before_help {
+            View::Detail | View::AlarmDetail => ui.previous,
+            view => view,
+        },
+        View::Detail | View::AlarmDetail => ui.previous,
         view => view,
     };
+    let unacknowledged = app
+        .projection
+        .alarms
+        .open
+        .values()
+        .filter(|alarm| {
+            matches!(
+                alarm.shown(),
+                Shown::Unacknowledged | Shown::ClearedUnacknowledged
+            )
+        })
+        .count();
     let mut spans = Vec::new();
     for (view, key, label) in [
+        (View::Alarms, "0", "tab.alarms"),
         (View::Overview, "1", "tab.overview"),
         (View::Devices, "2", "tab.devices"),
+        (View::History, "H", "tab.history"),
     ] {
         let text = format!(" {key} {} ", lang.t(label));
         let style = if view == current {
@@ -130,6 +150,15 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
             theme.dim()
         };
         spans.push(Span::styled(text, style));
+        if view == View::Alarms && unacknowledged > 0 {
+            spans.push(Span::styled(
+                format!("!{unacknowledged}"),
+                Style::default()
+                    .fg(theme.critical)
+                    .add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            ));
+            spans.push(Span::raw(" "));
+        }
     }
 
     let last = match app.last_message {
@@ -161,7 +190,7 @@ pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, scopes: &[Scope], ctx
     if ui.editing_filter {
         let line = Line::from(vec![
             Span::styled(format!(" / {}: ", lang.t("footer.filter")), theme.accent()),
-            Span::raw(ui.filter.clone()),
+            Span::raw(ui.filter_text().to_owned()),
             Span::styled("█", theme.accent()),
             Span::styled(format!("   {}", lang.t("footer.filter_keys")), theme.dim()),
         ]);
@@ -195,6 +224,52 @@ pub fn warning(frame: &mut Frame, area: Rect, text: &str, ctx: &Ctx) {
     let line = format!(
         " ! {}",
         truncate(text, (area.width as usize).saturating_sub(3))
+    );
+    frame.render_widget(Paragraph::new(line).style(style), area);
+}
+
+/// Draws the latest feedback: a confirmation, or a refusal reversed so that
+/// it cannot be missed.
+pub fn message(frame: &mut Frame, area: Rect, message: &Message, ctx: &Ctx) {
+    let style = if message.error {
+        ctx.theme
+            .selected()
+            .fg(ctx.theme.critical)
+            .add_modifier(Modifier::BOLD)
+    } else {
+        ctx.theme.accent()
+    };
+    let mark = if message.error { "!" } else { "+" };
+    let text = format!(
+        " {mark} {}",
+        truncate(&message.text, (area.width as usize).saturating_sub(3))
+    );
+    frame.render_widget(Paragraph::new(text).style(style), area);
+}
+
+/// Draws the latest notice that could not reach the desktop.
+pub fn banner(frame: &mut Frame, area: Rect, banner: &Banner, ctx: &Ctx) {
+    let key = if banner.desktop_off {
+        "alert.banner_off"
+    } else {
+        "alert.banner"
+    };
+    let text = ctx.lang.tf(
+        key,
+        &[
+            ("summary", &banner.summary),
+            ("body", &banner.body),
+            ("count", &banner.count),
+        ],
+    );
+    let style = ctx
+        .theme
+        .selected()
+        .fg(ctx.theme.warning)
+        .add_modifier(Modifier::BOLD);
+    let line = format!(
+        " * {}",
+        truncate(&text, (area.width as usize).saturating_sub(3))
     );
     frame.render_widget(Paragraph::new(line).style(style), area);
 }
@@ -237,7 +312,7 @@ pub fn confirm_quit(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         width,
         height,
     };
-    frame.render_widget(Clear, popup);
+    super::dialog::clear(frame, popup);
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" {} ", lang.t("quit.title")))

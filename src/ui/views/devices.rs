@@ -164,11 +164,4 @@ pub fn device_table(
     frame.render_widget(table, area);
 }
 
-pub fn location(building: &str, zone: &str) -> String {
-    match (building.is_empty(), zone.is_empty()) {
-        (false, false) => format!("{building} {zone}"),
-        (false, true) => building.to_owned(),
-        (true, false) => zone.to_owned(),
-        (true, true) => "-".to_owned(),
-    }
-}
+pub use crate::ui::alerts::location;

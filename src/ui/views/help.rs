@@ -5,22 +5,32 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use crate::i18n::width::cells;
 use crate::i18n::width::pad;
 use crate::ui::keymap::{BINDINGS, Scope};
-use crate::ui::widgets::Ctx;
+use crate::ui::widgets::{Ctx, wrap};
 
 pub fn draw(frame: &mut Frame, area: Rect, scroll: u16, ctx: &Ctx) {
     let lang = ctx.lang;
     let theme = ctx.theme;
     let mut lines = Vec::new();
-    for (scope, title) in [
-        (Scope::Global, "help.global"),
-        (Scope::List, "help.list"),
-        (Scope::Devices, "help.devices"),
-        (Scope::Confirm, "help.confirm"),
+    for (scopes, title) in [
+        (&[Scope::Global][..], "help.global"),
+        (&[Scope::List, Scope::Rows], "help.list"),
+        (&[Scope::Alarms], "help.alarms"),
+        (&[Scope::AlarmActions], "help.alarm_actions"),
+        (&[Scope::History], "help.history"),
+        (&[Scope::Devices], "help.devices"),
+        (&[Scope::Dialog], "help.dialog"),
+        (&[Scope::FilterEdit], "help.filter_edit"),
+        (&[Scope::Confirm], "help.confirm"),
+        (&[Scope::ConfirmStrict], "help.confirm_strict"),
     ] {
         lines.push(Line::styled(lang.t(title), theme.accent()));
-        for binding in BINDINGS.iter().filter(|binding| binding.scope == scope) {
+        for binding in BINDINGS
+            .iter()
+            .filter(|binding| scopes.contains(&binding.scope))
+        {
             let keys: Vec<String> = binding.keys.iter().map(|key| key.label()).collect();
             lines.push(Line::from(vec![
                 Span::raw("  "),
@@ -30,8 +40,17 @@ pub fn draw(frame: &mut Frame, area: Rect, scroll: u16, ctx: &Ctx) {
         }
         lines.push(Line::from(""));
     }
-    lines.push(Line::styled(lang.t("help.legend_title"), theme.accent()));
-    lines.push(Line::from(format!("  {}", lang.t("help.legend"))));
+    let legend_cells = (area.width as usize).saturating_sub(2);
+    for (title, legend) in [
+        ("help.alarm_legend_title", "help.alarm_legend"),
+        ("help.legend_title", "help.legend"),
+    ] {
+        lines.push(Line::styled(lang.t(title), theme.accent()));
+        for part in pack(lang.t(legend), legend_cells) {
+            lines.push(Line::from(format!("  {part}")));
+        }
+        lines.push(Line::from(""));
+    }
 
     let block = Block::default()
         .borders(Borders::TOP)
@@ -43,4 +62,30 @@ pub fn draw(frame: &mut Frame, area: Rect, scroll: u16, ctx: &Ctx) {
         .block(block)
         .scroll((scroll.min(max_scroll), 0));
     frame.render_widget(paragraph, area);
+}
+
+/// Packs the entries of a legend, separated by two spaces, into lines of
+/// at most `width` cells without splitting an entry unless it is too long.
+fn pack(legend: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for entry in legend.split("  ").filter(|entry| !entry.is_empty()) {
+        if !line.is_empty() && cells(&line) + 2 + cells(entry) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if line.is_empty() {
+            if cells(entry) > width {
+                lines.extend(wrap(entry, width));
+            } else {
+                line.push_str(entry);
+            }
+        } else {
+            line.push_str("  ");
+            line.push_str(entry);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }

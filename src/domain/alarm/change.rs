@@ -1,0 +1,153 @@
+//! The alarm events of the log: what the rules raise and change, and what
+//! operators do.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::condition::{Condition, Disposition, Priority};
+
+/// Actor recorded on transitions the rules make, as opposed to an operator.
+pub const SYSTEM: &str = "system";
+
+/// A new alarm, with everything the queue shows about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Raise {
+    pub alarm: u64,
+    /// The device, gateway (`gw:<id>`) or external record (`ext:<id>`) it is about.
+    pub source: String,
+    pub condition: Condition,
+    pub priority: Priority,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// The name shown for the source.
+    pub name: String,
+    #[serde(default)]
+    pub building: String,
+    #[serde(default)]
+    pub zone: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Raised by a discrete event: nothing will report it cleared, so
+    /// acknowledging it ends its active phase.
+    #[serde(default)]
+    pub momentary: bool,
+    pub active: bool,
+    #[serde(default)]
+    pub suppressed: bool,
+    #[serde(default)]
+    pub out_of_service: bool,
+}
+
+/// A change the rules make to an open alarm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    /// The condition came true again, or repeated while true.
+    Repeated,
+    /// The condition is no longer true.
+    Cleared,
+    /// Unacknowledged past the priority's limit: sound again, tell the supervisor.
+    Escalated,
+    /// A timed shelving ran out.
+    ShelveExpired,
+    /// The source's gateway went offline (`on`) or came back.
+    Suppressed { on: bool },
+    /// A device that keeps dropping off: how often in the counting window.
+    Flapped { count: u32 },
+    /// The system that owns the alarm record closed it.
+    ClosedAtSource,
+}
+
+impl Change {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Repeated => "repeated",
+            Self::Cleared => "cleared",
+            Self::Escalated => "escalated",
+            Self::ShelveExpired => "shelve_expired",
+            Self::Suppressed { on: true } => "suppressed",
+            Self::Suppressed { on: false } => "unsuppressed",
+            Self::Flapped { .. } => "flapped",
+            Self::ClosedAtSource => "closed_at_source",
+        }
+    }
+}
+
+/// An operator's action, as logged and as published on `console/<c>/act`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// Makes the published action idempotent.
+    pub id: Uuid,
+    /// The alarm acted on; `None` for console-wide actions (silence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm: Option<u64>,
+    #[serde(flatten)]
+    pub kind: ActionKind,
+    pub operator: String,
+    pub role: String,
+    pub console: String,
+    #[serde(default)]
+    pub via_ssh: bool,
+    #[serde(default)]
+    pub remark: String,
+}
+
+/// What the operator did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ActionKind {
+    Acknowledge,
+    Close {
+        disposition: Disposition,
+    },
+    Reset,
+    /// Shelve until a time, or once until the condition clears (`until` absent).
+    Shelve {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Timestamp>,
+    },
+    Unshelve,
+    Remark,
+    /// Silence the sounder for everything sounding now.
+    Silence,
+    /// Take the alarm's device out of service (`on`) or back into it.
+    OutOfService {
+        device: String,
+        on: bool,
+    },
+}
+
+impl ActionKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Acknowledge => "acknowledge",
+            Self::Close { .. } => "close",
+            Self::Reset => "reset",
+            Self::Shelve { .. } => "shelve",
+            Self::Unshelve => "unshelve",
+            Self::Remark => "remark",
+            Self::Silence => "silence",
+            Self::OutOfService { on: true, .. } => "out_of_service",
+            Self::OutOfService { on: false, .. } => "in_service",
+        }
+    }
+}
+
+/// The start and the end of an alarm flood.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "flood", rename_all = "snake_case")]
+pub enum Flood {
+    Started {
+        /// New alarms in the counting window when it started.
+        rate: u32,
+    },
+    /// The summary written to the shift log.
+    Ended {
+        started: Timestamp,
+        raised: u32,
+        peak_rate: u32,
+        /// New alarms during the flood, by condition, most first.
+        by_condition: Vec<(Condition, u32)>,
+    },
+}
