@@ -14,9 +14,11 @@ use guardroom::domain::alarm::{AlarmRules, rules};
 use guardroom::domain::device::{DetectorClass, DeviceKind, DeviceSpec};
 use guardroom::domain::projection::Delta;
 use guardroom::domain::{Event, EventBody, Observation, Projection};
+use guardroom::i18n::Lang;
 use guardroom::ingest::link::Inbound;
 use guardroom::recorder::writer::{Settings, Writer};
 use guardroom::store::Store;
+use guardroom::ui::alerts::{self, Before};
 use jiff::{SignedDuration, Timestamp};
 use tempfile::TempDir;
 
@@ -47,7 +49,7 @@ fn inventory() -> Vec<DeviceSpec> {
         .collect()
 }
 
-/// One discrete event per device: door forced, or smoke for detectors.
+/// Builds one discrete event per device: door forced, or smoke for detectors.
 fn burst(start: Timestamp) -> Vec<Inbound> {
     inventory()
         .into_iter()
@@ -73,7 +75,7 @@ fn burst(start: Timestamp) -> Vec<Inbound> {
         .collect()
 }
 
-/// A projection holding 10,000 open alarms, raised through the rules.
+/// Builds a projection with 10,000 open alarms, raised through the rules.
 fn loaded_projection() -> Projection {
     let rules = AlarmRules::default();
     let start: Timestamp = "2026-12-04T02:00:00Z".parse().unwrap();
@@ -188,6 +190,31 @@ fn recorder_burst(c: &mut Criterion) {
             || (Projection::default(), delta.clone()),
             |(mut projection, delta)| {
                 projection.merge(delta);
+                black_box(queue::rows(&projection.alarms, &Filter::default(), true).len())
+            },
+            BatchSize::LargeInput,
+        )
+    });
+
+    // The whole burst as the event loop takes it when both commits have
+    // queued up: note each alarm's state before the merge, merge both
+    // commits, decide what to notify, then order the queue for the frame.
+    let second = Delta {
+        alarms: loaded.alarms.open.values().skip(5_000).cloned().collect(),
+        alarm_book: Some(loaded.alarms.state.clone()),
+        ..Delta::default()
+    };
+    group.bench_function("console_takes_both_commits", |b| {
+        b.iter_batched(
+            || (Projection::default(), delta.clone(), second.clone()),
+            |(mut projection, first, second)| {
+                let mut before = Before::default();
+                for delta in [first, second] {
+                    before.capture(&projection.alarms, delta.alarms.iter().map(|a| a.id));
+                    projection.merge(delta);
+                }
+                let alerts = alerts::assess(&before, &projection.alarms, Lang::ZhCn);
+                black_box(alerts.notices.len());
                 black_box(queue::rows(&projection.alarms, &Filter::default(), true).len())
             },
             BatchSize::LargeInput,

@@ -676,3 +676,49 @@ fn replaying_the_log_gives_the_same_book() {
     assert_eq!(replayed.alarms, site.projection.alarms);
     assert!(site.projection.alarms.open.len() >= 3);
 }
+
+#[test]
+fn queue_filter_matches_text_priority_and_state() {
+    let mut site = Site::new();
+    site.state(0, "door-1", ReportedState::Forced);
+    site.state(0, "smoke-1", ReportedState::Alarm);
+    let fire = site.alarm_of("smoke-1", Condition::Fire);
+    site.act(1, fire, ActionKind::Acknowledge, "").unwrap();
+    let book = &site.projection.alarms;
+    let listed = |filter: Filter| -> Vec<String> {
+        queue::rows(book, &filter, false)
+            .iter()
+            .map(|row| row.lead().source.clone())
+            .collect()
+    };
+
+    let text = |text: &str| Filter {
+        text: text.into(),
+        ..Filter::default()
+    };
+    assert_eq!(
+        listed(text("DOOR-1")),
+        ["door-1"],
+        "text matches without case"
+    );
+    assert_eq!(listed(text("测试 smoke")), ["smoke-1"], "CJK names match");
+    assert_eq!(listed(text("fire")), ["smoke-1"], "the condition matches");
+    assert_eq!(
+        listed(text(&format!("#{fire}"))),
+        ["smoke-1"],
+        "the alarm number matches"
+    );
+    assert!(listed(text("nowhere")).is_empty());
+
+    let p1 = Filter {
+        priority: Some(Priority::P1),
+        ..Filter::default()
+    };
+    assert_eq!(listed(p1), ["smoke-1"]);
+    let unacknowledged = Filter {
+        shown: Some(Shown::Unacknowledged),
+        ..Filter::default()
+    };
+    assert_eq!(listed(unacknowledged), ["door-1"]);
+    assert_eq!(listed(Filter::default()), ["smoke-1", "door-1"], "P1 first");
+}

@@ -44,6 +44,8 @@ pub enum ActError {
     #[error(transparent)]
     Refused(#[from] Refusal),
     /// This console follows another process's recorder.
+    // NOTE: an attached console cannot act yet. Its actions would have to
+    // reach the recorder through the database, which nothing reads today.
     #[error("this console is attached to another console's recorder")]
     Attached,
     #[error("the recorder did not take the action: {0}")]

@@ -286,8 +286,12 @@ impl Outbox {
         }
     }
 
-    /// The client wrote a publish with `pkid`. A packet id seen before is a
-    /// retransmission of a message already in flight.
+    /// Records that the client wrote a publish with `pkid`. A packet id
+    /// seen before is a retransmission of a message already in flight.
+    // NOTE: this relies on rumqttc 0.25 resending in-flight publishes with
+    // their packet ids after a reconnect. If the broker lost the session, a
+    // message whose PUBACK never comes stays unconfirmed until the next
+    // start publishes it again from the outbox.
     fn written(&mut self, pkid: u16) {
         if pkid == 0 || self.in_flight.contains_key(&pkid) {
             return;

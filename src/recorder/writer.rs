@@ -32,7 +32,7 @@ pub struct Settings {
     pub inventory: Vec<DeviceSpec>,
     pub unregistered_interval_s: u32,
     pub rules: AlarmRules,
-    /// Where actions and escalations are published.
+    /// Topics for actions and escalations.
     pub topics: Topics,
 }
 
@@ -45,7 +45,7 @@ pub struct Topics {
     pub supervisor: String,
 }
 
-/// What reaches the writer thread.
+/// Input of the writer thread.
 #[derive(Debug)]
 pub enum Input {
     /// A message from the broker link.
@@ -235,7 +235,7 @@ impl Writer {
     fn act(&mut self, pending: &mut Pending, action: Action) {
         let now = Timestamp::now();
         if let Err(refusal) = self.projection.alarms.check(&action, now) {
-            tracing::info!(action = %action.id, %refusal, "action refused");
+            tracing::info!(action = %action.id, %refusal, "action rejected");
             pending.refused.push((action.id, refusal));
             return;
         }
@@ -304,8 +304,9 @@ impl Writer {
         pending.events.push(event);
     }
 
-    /// The message an event is published as, if any: operator actions on
-    /// the console's action topic, escalations on the supervisor's.
+    /// Returns the message an event is published as, if any: operator
+    /// actions go to the console's action topic, escalations to the
+    /// supervisor's.
     fn message_for(&self, event: &Event) -> Option<(String, String)> {
         let topics = &self.settings.topics;
         match &event.body {

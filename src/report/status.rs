@@ -38,7 +38,7 @@ pub struct Status {
 pub struct AlarmSummary {
     /// Every open alarm, shelved, suppressed and out of service included.
     pub open: usize,
-    /// Open alarms by what the guard sees: `unacknowledged`,
+    /// Open alarms by the state shown to the guard: `unacknowledged`,
     /// `cleared_unacknowledged`, `needs_reset`, `acknowledged`, `shelved`,
     /// `suppressed`, `out_of_service`; zeros included.
     pub by_state: BTreeMap<&'static str, usize>,

@@ -428,7 +428,7 @@ impl Store {
         Ok(())
     }
 
-    /// How many outbox rows wait for the broker.
+    /// Counts the outbox rows waiting for the broker.
     pub fn unsent_count(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row(
             "SELECT COUNT(*) FROM outbox WHERE sent_ms IS NULL",

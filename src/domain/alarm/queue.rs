@@ -52,8 +52,19 @@ impl Filter {
             alarm.text.as_deref().unwrap_or_default(),
         ]
         .iter()
-        .any(|field| field.to_lowercase().contains(&needle))
+        .any(|field| contains_folded(field, &needle))
             || alarm.id.to_string() == needle.trim_start_matches('#')
+    }
+}
+
+/// Returns true when `field`, lowercased, contains `needle` (already
+/// lowercased). Most fields have no uppercase letter, so they are searched
+/// as they are, without building a lowercased copy.
+fn contains_folded(field: &str, needle: &str) -> bool {
+    if field.chars().any(char::is_uppercase) {
+        field.to_lowercase().contains(needle)
+    } else {
+        field.contains(needle)
     }
 }
 

@@ -210,6 +210,8 @@ pub fn after(
 
 /// The alarm events that follow from an external alarm record; `None` means
 /// the record was emptied, which closes the alarm at its source.
+// NOTE: a record emptied while no recorder was connected leaves no retained
+// message behind, so its alarm stays open until an operator closes it.
 pub fn external(
     projection: &Projection,
     id: &str,
