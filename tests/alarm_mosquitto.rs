@@ -239,6 +239,13 @@ fn action_taken_offline_is_published_by_the_next_recorder() {
             .then_some(())
     });
     assert_eq!(unsent(&database), 1, "the action waits in the outbox");
+    wait_for("the console to learn one message waits", DEADLINE, || {
+        running
+            .deltas
+            .try_iter()
+            .any(|delta| delta.unsent == Some(1))
+            .then_some(())
+    });
     running.stop(&runtime);
 
     broker.start();
@@ -251,6 +258,12 @@ fn action_taken_offline_is_published_by_the_next_recorder() {
     assert_eq!(message["id"], action.to_string());
     wait_for("the outbox to empty", DEADLINE, || {
         (unsent(&database) == 0).then_some(())
+    });
+    wait_for("the console to learn nothing waits", DEADLINE, || {
+        next.deltas
+            .try_iter()
+            .any(|delta| delta.unsent == Some(0))
+            .then_some(())
     });
     next.stop(&runtime);
 }

@@ -523,3 +523,18 @@ fn fallback_banner_shows_and_expires() {
     assert!(state.banner.is_none());
     assert_eq!(state.view, View::Devices);
 }
+
+#[test]
+fn waiting_actions_are_counted_on_the_tab_line() {
+    let mut app = sample_app();
+    app.unsent = 3;
+    let zh = screen_text(&render(&app, &UiState::default(), Lang::ZhCn, 80, 24));
+    let tab_line = zh.lines().nth(1).unwrap_or_default();
+    assert!(tab_line.contains("待发送 3 条"), "tab line: {tab_line}");
+    let en = screen_text(&render(&app, &UiState::default(), Lang::En, 80, 24));
+    assert!(en.contains("3 waiting to send"), "{en}");
+
+    app.unsent = 0;
+    let none = screen_text(&render(&app, &UiState::default(), Lang::ZhCn, 80, 24));
+    assert!(!none.contains("待发送"), "nothing waits, nothing shown");
+}

@@ -44,6 +44,7 @@ pub fn follow(
             bad_payloads: meta.bad_payloads,
             last_seq: 0,
             refused: Vec::new(),
+            unsent: store.unsent_count().ok().map(|count| count.max(0) as u64),
         };
         if !deliver(delta) {
             break;

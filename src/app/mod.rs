@@ -61,6 +61,9 @@ pub struct App {
     pub refused: Vec<(Uuid, Refusal)>,
     /// Procedures and linked cameras for the alarm detail.
     pub alarm_guide: AlarmGuide,
+    /// Operator actions and escalations committed but not yet confirmed by
+    /// the broker.
+    pub unsent: u64,
 }
 
 /// Device counts by kind and status, as the overview and `status` show them.
@@ -127,6 +130,7 @@ impl App {
             submit: None,
             refused: Vec::new(),
             alarm_guide: AlarmGuide::default(),
+            unsent: 0,
         }
     }
 
@@ -136,6 +140,9 @@ impl App {
         }
         self.bad_payloads = self.bad_payloads.max(delta.bad_payloads);
         self.refused.extend(delta.refused.iter().cloned());
+        if let Some(unsent) = delta.unsent {
+            self.unsent = unsent;
+        }
         self.projection.merge(delta);
     }
 
@@ -174,7 +181,7 @@ impl App {
 #[derive(Debug)]
 pub enum Feed {
     /// Rows changed by a commit (own recorder) or seen in the file (attached).
-    Delta(Delta),
+    Delta(Box<Delta>),
     /// The live link state of this process's recorder.
     Link(LinkState),
     /// This process took over (or lost) the recorder role.

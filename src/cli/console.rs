@@ -215,7 +215,7 @@ fn start_recorder(
     let on_commit = Box::new(move |delta| {
         // A full feed means the screen is behind; waiting here slows ingest
         // down rather than dropping rows the screen must show.
-        let _ = deltas.blocking_send(Feed::Delta(delta));
+        let _ = deltas.blocking_send(Feed::Delta(Box::new(delta)));
     });
     let recorder = Recorder::start(
         config,
@@ -265,7 +265,7 @@ fn start_follower(
     std::thread::Builder::new()
         .name("follower".into())
         .spawn(move || {
-            let deliver = |delta| feed.blocking_send(Feed::Delta(delta)).is_ok();
+            let deliver = |delta| feed.blocking_send(Feed::Delta(Box::new(delta))).is_ok();
             if let Err(error) = follow::follow(database, rev, deliver, stop_rx) {
                 tracing::error!(%error, "following the database failed");
             }

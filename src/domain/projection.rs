@@ -465,6 +465,8 @@ pub struct Delta {
     pub alarm_book: Option<BookState>,
     /// Actions the recorder refused, for the console that submitted them.
     pub refused: Vec<(uuid::Uuid, Refusal)>,
+    /// Operator actions and escalations waiting for the broker, when known.
+    pub unsent: Option<u64>,
 }
 
 impl Projection {

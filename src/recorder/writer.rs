@@ -69,6 +69,8 @@ pub struct Writer {
     settings: Settings,
     /// Committed messages go to the link from here.
     publish: Option<mpsc::UnboundedSender<Outgoing>>,
+    /// Outbox rows the broker has not confirmed yet.
+    unsent: u64,
 }
 
 /// Rows and counters touched while folding a batch.
@@ -98,6 +100,7 @@ impl Writer {
             meta,
             settings,
             publish: None,
+            unsent: 0,
         };
         let mut pending = Pending::default();
         let now = Timestamp::now();
@@ -126,6 +129,7 @@ impl Writer {
                         "publishing messages left from the last run"
                     );
                 }
+                self.unsent = unsent.len() as u64;
                 for outgoing in unsent {
                     let _ = publish.send(outgoing);
                 }
@@ -328,10 +332,14 @@ impl Writer {
     }
 
     fn commit(&mut self, pending: Pending, on_commit: Option<&mut OnCommit>) {
-        if !pending.published.is_empty()
-            && let Err(error) = self.store.mark_sent(&pending.published, Timestamp::now())
-        {
-            tracing::error!(%error, "marking published messages failed; they will be sent again");
+        if !pending.published.is_empty() {
+            match self.store.mark_sent(&pending.published, Timestamp::now()) {
+                Ok(marked) => self.unsent = self.unsent.saturating_sub(marked as u64),
+                Err(error) => tracing::error!(
+                    %error,
+                    "marking published messages failed; they will be sent again"
+                ),
+            }
         }
         if pending.events.is_empty()
             && pending.devices.is_empty()
@@ -339,6 +347,17 @@ impl Writer {
             && pending.bad_payloads == 0
             && pending.refused.is_empty()
         {
+            // Nothing to commit, but the console's count of waiting
+            // messages may have dropped.
+            if !pending.published.is_empty()
+                && let Some(on_commit) = on_commit
+            {
+                on_commit(Delta {
+                    last_seq: self.projection.last_seq,
+                    unsent: Some(self.unsent),
+                    ..Delta::default()
+                });
+            }
             return;
         }
         let batch = Batch {
@@ -369,6 +388,7 @@ impl Writer {
 
         match self.store.commit(&batch) {
             Ok(committed) => {
+                self.unsent += committed.outgoing.len() as u64;
                 if let Some(publish) = &self.publish {
                     for outgoing in committed.outgoing {
                         let _ = publish.send(outgoing);
@@ -407,6 +427,7 @@ impl Writer {
                 alarms: batch.alarms,
                 alarm_book: batch.alarm_book,
                 refused: pending.refused,
+                unsent: Some(self.unsent),
             };
             on_commit(delta);
         }

@@ -412,20 +412,22 @@ impl Store {
     }
 
     /// Marks outbox rows as published.
-    pub fn mark_sent(&mut self, seqs: &[i64], at: Timestamp) -> Result<(), StoreError> {
+    /// Returns how many rows were still unsent.
+    pub fn mark_sent(&mut self, seqs: &[i64], at: Timestamp) -> Result<usize, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut marked = 0;
         {
             let mut update = tx.prepare_cached(
                 "UPDATE outbox SET sent_ms = ?2 WHERE seq = ?1 AND sent_ms IS NULL",
             )?;
             for seq in seqs {
-                update.execute(params![seq, to_millis(at)])?;
+                marked += update.execute(params![seq, to_millis(at)])?;
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(marked)
     }
 
     /// Counts the outbox rows waiting for the broker.

@@ -164,7 +164,7 @@ fn apply_feed(app: &mut App, message: Feed, before: &mut Before) {
                 &app.projection.alarms,
                 delta.alarms.iter().map(|alarm| alarm.id),
             );
-            app.merge(delta);
+            app.merge(*delta);
         }
         Feed::Link(link) => app.link = Some(link),
         Feed::Role(role) => app.role = role,

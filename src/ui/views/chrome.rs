@@ -174,6 +174,17 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     }
     right.push(' ');
 
+    // Actions waiting for the broker come before the last-message time, so
+    // a narrow terminal cuts the time first.
+    if app.unsent > 0 {
+        spans.push(Span::styled(
+            lang.tf("tab.unsent", &[("count", &app.unsent)]),
+            Style::default()
+                .fg(theme.warning)
+                .add_modifier(Modifier::REVERSED),
+        ));
+    }
+
     let used: usize = spans.iter().map(|span| cells(&span.content)).sum();
     let room = (area.width as usize).saturating_sub(used);
     let right = truncate(&right, room);
