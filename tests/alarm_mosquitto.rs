@@ -300,3 +300,51 @@ fn external_alarm_record_opens_and_its_emptying_closes() {
     assert!(closed.open.is_empty(), "nothing left open");
     running.stop(&runtime);
 }
+
+#[test]
+fn unacknowledged_p1_escalates_to_the_supervisor_topic() {
+    let broker = Broker::start_new();
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("guardroom.db");
+    let smoke = TestDevice {
+        id: "smoke-1".into(),
+        name: "3号楼烟感".into(),
+        kind: "detector",
+        class: Some("smoke"),
+    };
+    let mut text = config_toml(SITE, &broker.url(), &unique_client_id("gr-esc"), &[smoke]);
+    text.push_str("\n[alarms]\nescalation_s = { P1 = 1 }\n");
+    let config = config::load_str(&text, "test.toml", Path::new("."), Lang::En).unwrap();
+    let runtime = guardroom::cli::console::runtime();
+    let supervisor = Subscriber::connect(broker.port(), &topic("supervisor/escalation"));
+
+    let running = start(&config, &database, &runtime);
+    running.wait_online();
+    let mut publisher = Publisher::connect(broker.port());
+    smoke_event(&mut publisher, "evt-5");
+    let alarm = running.wait_alarm("the fire alarm", |alarm| alarm.source == "smoke-1");
+
+    let (_, payload) = supervisor
+        .next(DEADLINE)
+        .expect("the escalation is published");
+    let message: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(message["alarm"], alarm);
+    assert_eq!(message["priority"], "P1");
+    assert_eq!(message["condition"], "fire");
+    assert_eq!(message["name"], "3号楼烟感");
+    assert!(
+        message["id"]
+            .as_str()
+            .is_some_and(|id| Uuid::parse_str(id).is_ok()),
+        "{message}"
+    );
+    assert!(
+        alarms(&database).get(alarm).unwrap().escalations == 1,
+        "recorded on the alarm"
+    );
+    assert!(
+        supervisor.next(Duration::from_millis(2_500)).is_none(),
+        "escalated once, not every tick"
+    );
+    running.stop(&runtime);
+}
