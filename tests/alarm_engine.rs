@@ -244,6 +244,11 @@ fn latched_fire_needs_clear_then_reset_before_close() {
 
     site.state(20, "smoke-1", ReportedState::Normal);
     assert_eq!(site.shown(id), Shown::ClearedUnacknowledged);
+    assert_eq!(
+        site.act(21, id, ActionKind::Reset, ""),
+        Err(Refusal::NotAcknowledged(id)),
+        "a reset needs an acknowledgement first"
+    );
     site.act(30, id, ActionKind::Acknowledge, "").unwrap();
     assert_eq!(site.shown(id), Shown::NeedsReset);
     assert_eq!(

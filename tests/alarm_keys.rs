@@ -492,3 +492,79 @@ fn no_key_bound_twice_on_one_screen() {
         }
     }
 }
+
+fn new_p1(id: u64) -> guardroom::domain::alarm::Raise {
+    guardroom::domain::alarm::Raise {
+        alarm: id,
+        source: format!("gas-{id}"),
+        condition: guardroom::domain::alarm::Condition::Gas,
+        priority: guardroom::domain::alarm::Priority::P1,
+        device: None,
+        name: format!("燃气 {id}"),
+        building: "1栋".into(),
+        zone: "1栋 东门".into(),
+        text: None,
+        momentary: false,
+        active: true,
+        suppressed: false,
+        out_of_service: false,
+    }
+}
+
+#[test]
+fn selection_stays_put_after_its_alarm_leaves() {
+    let (mut app, _rx) = recording_app();
+    let mut ui = queue();
+    press(&mut app, &mut ui, KeyCode::Char('j'));
+    assert_eq!(ui.alarm_cursor, Some(Cursor::Alarm(2)));
+
+    // The selected alarm is closed elsewhere: the highlight falls to the
+    // next line, and once pinned there it stays on that alarm.
+    let mut book = app.projection.alarms.clone();
+    let mut closed = book.get(2).unwrap().clone();
+    closed.closed = Some(guardroom::domain::alarm::record::Closure {
+        at: sample_now(),
+        disposition: Disposition::Genuine,
+        by: "another guard".into(),
+    });
+    book.upsert(closed);
+    app.projection.alarms = book;
+    ui::rows::pin_selection(&app, &mut ui);
+    let pinned = ui.alarm_cursor.clone();
+    assert!(
+        matches!(pinned, Some(Cursor::Alarm(id)) if id != 2),
+        "{pinned:?}"
+    );
+
+    // New P1 alarms sort above it; the highlight does not move with them.
+    for id in [60, 61] {
+        app.projection.alarms.raise(
+            &new_p1(id),
+            sample_now() - jiff::SignedDuration::from_secs(7200),
+        );
+        ui::rows::pin_selection(&app, &mut ui);
+    }
+    assert_eq!(ui.alarm_cursor, pinned, "still on the same alarm");
+}
+
+#[test]
+fn text_filter_finds_the_condition_as_shown() {
+    let app = sample_app();
+    let mut ui = UiState {
+        lang: Lang::ZhCn,
+        ..UiState::default()
+    };
+    ui.alarm_filter.text = "火警".into();
+    let lines = ui::rows::queue_lines(&app, &ui);
+    assert!(!lines.is_empty(), "/火警 finds the fire alarms");
+    for line in &lines {
+        if let ui::rows::QueueLine::Alarm { alarm, .. } = line {
+            assert_eq!(alarm.condition, guardroom::domain::alarm::Condition::Fire);
+        }
+    }
+
+    ui.lang = Lang::En;
+    ui.alarm_filter.text = "low battery".into();
+    let lines = ui::rows::queue_lines(&app, &ui);
+    assert!(!lines.is_empty(), "the English name as shown matches too");
+}

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::domain::alarm::{Alarm, Condition};
+use crate::domain::device::DeviceKind;
 use crate::i18n::Lang;
 
 /// A camera linked to a device, a zone or a building.
@@ -23,6 +24,8 @@ pub struct AlarmGuide {
     /// Condition → (zh-CN, en) texts set in the configuration.
     sop: BTreeMap<Condition, (Option<String>, Option<String>)>,
     links: Vec<Link>,
+    /// Every camera in the inventory, shown as "name (id)".
+    cameras: BTreeMap<String, String>,
 }
 
 impl AlarmGuide {
@@ -56,7 +59,17 @@ impl AlarmGuide {
                 cameras: link.cameras.iter().map(name_of).collect(),
             })
             .collect();
-        Self { sop, links }
+        let cameras = config
+            .devices
+            .iter()
+            .filter(|spec| spec.kind == DeviceKind::Camera)
+            .map(|spec| (spec.id.clone(), name_of(&spec.id)))
+            .collect();
+        Self {
+            sop,
+            links,
+            cameras,
+        }
     }
 
     /// Returns the configured procedure for `condition` in `lang`, or in the
@@ -71,10 +84,13 @@ impl AlarmGuide {
         first.as_deref().or(second.as_deref())
     }
 
-    /// Cameras linked to the alarm's device, then its zone, then its
-    /// building, without repeats.
+    /// Cameras for the alarm: its own device when that is a camera, then
+    /// those linked to its device, its zone and its building, without repeats.
     pub fn cameras(&self, alarm: &Alarm) -> Vec<String> {
         let mut found: Vec<String> = Vec::new();
+        if let Some(own) = alarm.device.as_ref().and_then(|id| self.cameras.get(id)) {
+            found.push(own.clone());
+        }
         let matches = [
             |link: &Link, alarm: &Alarm| link.device.is_some() && link.device == alarm.device,
             |link: &Link, alarm: &Alarm| {
@@ -98,5 +114,96 @@ impl AlarmGuide {
             }
         }
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::domain::alarm::{Priority, Raise};
+
+    const CONFIG: &str = r#"
+[alarms.sop.fire]
+en = "Check the cameras."
+
+[[alarms.cameras]]
+device = "door-1"
+cameras = ["cam-door"]
+
+[[alarms.cameras]]
+building = "B1"
+cameras = ["cam-lobby", "cam-door"]
+
+[[devices]]
+id = "door-1"
+kind = "door"
+name = "Door 1"
+building = "B1"
+
+[[devices]]
+id = "cam-door"
+kind = "camera"
+name = "Door camera"
+building = "B1"
+
+[[devices]]
+id = "cam-lobby"
+kind = "camera"
+name = "Lobby camera"
+building = "B1"
+
+[[devices]]
+id = "cam-wall"
+kind = "camera"
+name = "Wall camera"
+building = "Perimeter"
+"#;
+
+    fn alarm(device: &str, building: &str) -> Alarm {
+        let raise = Raise {
+            alarm: 1,
+            source: device.into(),
+            condition: Condition::Intrusion,
+            priority: Priority::P2,
+            device: Some(device.into()),
+            name: device.into(),
+            building: building.into(),
+            zone: String::new(),
+            text: None,
+            momentary: true,
+            active: true,
+            suppressed: false,
+            out_of_service: false,
+        };
+        Alarm::new(&raise, jiff::Timestamp::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn cameras_device_then_building_without_repeats() {
+        let config = crate::config::load_str(CONFIG, "t.toml", Path::new("."), Lang::En).unwrap();
+        let guide = AlarmGuide::from_config(&config);
+        assert_eq!(
+            guide.cameras(&alarm("door-1", "B1")),
+            ["Door camera (cam-door)", "Lobby camera (cam-lobby)"]
+        );
+        assert_eq!(
+            guide.cameras(&alarm("cam-wall", "Perimeter")),
+            ["Wall camera (cam-wall)"],
+            "a camera's own alarm shows that camera"
+        );
+        assert!(guide.cameras(&alarm("door-9", "B9")).is_empty());
+    }
+
+    #[test]
+    fn sop_falls_back_to_the_other_language() {
+        let config = crate::config::load_str(CONFIG, "t.toml", Path::new("."), Lang::En).unwrap();
+        let guide = AlarmGuide::from_config(&config);
+        assert_eq!(
+            guide.sop(Condition::Fire, Lang::ZhCn),
+            Some("Check the cameras.")
+        );
+        assert_eq!(guide.sop(Condition::Gas, Lang::En), None);
     }
 }

@@ -302,7 +302,8 @@ pub fn refusal_text(app: &App, lang: Lang, alarm: Option<u64>, refusal: &Refusal
         | Refusal::LatchedActive(id)
         | Refusal::NeedsReset(id)
         | Refusal::NotLatched(id)
-        | Refusal::StillActive(id) => Some(*id),
+        | Refusal::StillActive(id)
+        | Refusal::NotAcknowledged(id) => Some(*id),
         _ => alarm,
     };
     let label = id.map_or_else(String::new, |id| alarm_label(app, id));

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::alerts::{self, Before, Bell};
 use super::state::UiState;
 use super::widgets::Ctx;
-use super::{acting, draw, handle_key, handle_paste, terminal};
+use super::{acting, draw, handle_key, handle_paste, rows, terminal};
 use crate::app::{App, Feed};
 use crate::i18n::Lang;
 use crate::notify::{Notifier, NotifyState};
@@ -106,6 +106,7 @@ pub async fn run(
                     while let Ok(message) = feed.try_recv() {
                         apply_feed(&mut app, message, &mut before);
                     }
+                    rows::pin_selection(&app, &mut ui);
                     if !before.is_empty() {
                         let alerts = alerts::assess(&before, &app.projection.alarms, lang);
                         for notice in alerts.notices {

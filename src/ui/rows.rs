@@ -7,8 +7,9 @@ use jiff::Timestamp;
 use super::state::{Cursor, GroupKey, SortKey, StatusFilter, UiState};
 use crate::app::App;
 use crate::domain::alarm::queue::{self, Filter, Row};
-use crate::domain::alarm::{Alarm, Shown};
+use crate::domain::alarm::{Alarm, Condition, Shown};
 use crate::domain::{Device, DeviceStatus};
+use crate::i18n::Lang;
 
 /// One device as a list shows it.
 #[derive(Clone, Debug)]
@@ -182,7 +183,8 @@ impl<'a> QueueLine<'a> {
 pub fn queue_lines<'a>(app: &'a App, ui: &UiState) -> Vec<QueueLine<'a>> {
     let book = &app.projection.alarms;
     let grouped = ui.grouping.grouped(book.in_flood());
-    let rows = queue::rows(book, &ui.alarm_filter, grouped);
+    let filter = with_condition_labels(&ui.alarm_filter, ui.lang);
+    let rows = queue::rows(book, &filter, grouped);
     let mut lines = Vec::with_capacity(rows.len());
     for row in rows {
         match row {
@@ -222,6 +224,25 @@ pub fn queue_lines<'a>(app: &'a App, ui: &UiState) -> Vec<QueueLine<'a>> {
     lines
 }
 
+/// Adds to a text filter the conditions whose name, as shown in `lang`,
+/// contains the text, so that `/火警` finds fire alarms.
+pub fn with_condition_labels(filter: &Filter, lang: Lang) -> std::borrow::Cow<'_, Filter> {
+    if filter.text.is_empty() {
+        return std::borrow::Cow::Borrowed(filter);
+    }
+    let needle = filter.text.to_lowercase();
+    let mut filter = filter.clone();
+    filter.text_conditions = Condition::ALL
+        .into_iter()
+        .filter(|condition| {
+            lang.t(&format!("condition.{}", condition.as_str()))
+                .to_lowercase()
+                .contains(&needle)
+        })
+        .collect();
+    std::borrow::Cow::Owned(filter)
+}
+
 /// Returns the index of the selected line: the line the cursor names, or
 /// the last selected index when that line has gone.
 pub fn selected_line(lines: &[QueueLine], ui: &UiState) -> usize {
@@ -230,6 +251,20 @@ pub fn selected_line(lines: &[QueueLine], ui: &UiState) -> usize {
         .as_ref()
         .and_then(|cursor| lines.iter().position(|line| line.cursor() == *cursor));
     by_identity.unwrap_or_else(|| ui.alarm_selected.min(lines.len().saturating_sub(1)))
+}
+
+/// Pins the selection to the alarm or group it shows now. When the selected
+/// alarm leaves the queue, the selection falls back to the line at the same
+/// index; pinning it there keeps later arrivals from moving the highlight
+/// onto other alarms while the guard's hand is on `a` or `r`.
+pub fn pin_selection(app: &App, ui: &mut UiState) {
+    let lines = queue_lines(app, ui);
+    if lines.is_empty() {
+        return;
+    }
+    let selected = selected_line(&lines, ui);
+    ui.alarm_selected = selected;
+    ui.alarm_cursor = lines.get(selected).map(QueueLine::cursor);
 }
 
 /// Counts the open alarms the queue would list without the view's filters

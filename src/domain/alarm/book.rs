@@ -92,6 +92,8 @@ pub enum Refusal {
     NotLatched(u64),
     #[error("alarm {0} is still active: its condition must clear before a reset")]
     StillActive(u64),
+    #[error("alarm {0} is not acknowledged: acknowledge it before the reset")]
+    NotAcknowledged(u64),
     #[error("a remark is required for {0}")]
     RemarkRequired(&'static str),
     #[error("no alarm is sounding")]
@@ -115,6 +117,7 @@ impl Refusal {
             Self::NeedsReset(_) => "needs_reset",
             Self::NotLatched(_) => "not_latched",
             Self::StillActive(_) => "still_active",
+            Self::NotAcknowledged(_) => "not_acknowledged",
             Self::RemarkRequired(_) => "remark_required",
             Self::NothingSounding => "nothing_sounding",
             Self::ServiceUnchanged(_) => "service_unchanged",
@@ -261,6 +264,10 @@ impl AlarmBook {
                 }
                 if alarm.active && !alarm.momentary {
                     return Err(Refusal::StillActive(id));
+                }
+                // The reset ends the latch; someone must have seen the alarm first.
+                if !alarm.acknowledged {
+                    return Err(Refusal::NotAcknowledged(id));
                 }
             }
             ActionKind::Shelve { until } => {

@@ -16,6 +16,9 @@ pub struct Filter {
     /// Case-insensitive text matched against name, source, zone, building,
     /// condition and alarm number.
     pub text: String,
+    /// Conditions whose name on screen contains `text`; the screen fills it
+    /// in, because names on screen are translated.
+    pub text_conditions: Vec<Condition>,
 }
 
 impl Filter {
@@ -39,7 +42,7 @@ impl Filter {
         if self.building.as_ref().is_some_and(|b| *b != alarm.building) {
             return false;
         }
-        if self.text.is_empty() {
+        if self.text.is_empty() || self.text_conditions.contains(&alarm.condition) {
             return true;
         }
         let needle = self.text.to_lowercase();

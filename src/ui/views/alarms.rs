@@ -14,7 +14,9 @@ use crate::domain::alarm::{Alarm, Condition, Shown};
 use crate::i18n::Lang;
 use crate::i18n::width::{cells, truncate};
 use crate::ui::alerts::location;
-use crate::ui::rows::{QueueLine, hidden_alarms, queue_lines, selected_line};
+use crate::ui::rows::{
+    QueueLine, hidden_alarms, queue_lines, selected_line, with_condition_labels,
+};
 use crate::ui::state::{Grouping, UiState};
 use crate::ui::widgets::{
     Ctx, ack_mark, ack_style, age, condition_text, priority_style, priority_text, short_time,
@@ -191,7 +193,8 @@ fn filter_line(app: &App, ui: &UiState, ctx: &Ctx) -> Option<Line<'static>> {
         format!(" {}", parts.join(" · ")),
         ctx.theme.accent(),
     )];
-    let (hidden, hidden_p1) = hidden_alarms(app, filter);
+    let labelled = with_condition_labels(filter, lang);
+    let (hidden, hidden_p1) = hidden_alarms(app, &labelled);
     if hidden > 0 {
         let (text, style) = if hidden_p1 > 0 {
             (
