@@ -3,7 +3,7 @@
 //! gateway suppression, out of service, chattering and floods.
 //!
 //! Events go through `rules::record` and `rules::run_tick`, the same calls
-//! the recorder's writer makes, so what holds here holds in the log.
+//! the recorder's writer makes, so these results are what the log records.
 
 use guardroom::domain::alarm::queue::{self, Filter, Row};
 use guardroom::domain::alarm::{
@@ -14,7 +14,7 @@ use guardroom::domain::{Event, EventBody, Projection};
 use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
 
-/// A small site and a clock that only moves when told.
+/// A small site and a clock that moves only when a test advances it.
 struct Site {
     projection: Projection,
     rules: AlarmRules,
@@ -298,7 +298,7 @@ fn smoke_event_is_momentary_and_latched() {
 }
 
 #[test]
-fn closing_needs_remarks_for_false_alarms_and_force_close() {
+fn close_needs_remark_when_false_or_forced() {
     let mut site = Site::new();
     site.state(10, "door-1", ReportedState::HeldOpen);
     let id = site.alarm_of("door-1", Condition::DoorHeldOpen);
@@ -550,6 +550,7 @@ fn out_of_service_devices_are_recorded_not_queued() {
     );
     site.act(1, id, action(true), "门锁更换").unwrap();
     assert_eq!(site.shown(id), Shown::OutOfService);
+
     site.state(5, "door-1", ReportedState::HeldOpen);
     let held = site.alarm_of("door-1", Condition::DoorHeldOpen);
     assert_eq!(
@@ -559,10 +560,12 @@ fn out_of_service_devices_are_recorded_not_queued() {
     );
     let rows = queue::rows(&site.projection.alarms, &Filter::default(), false);
     assert!(rows.is_empty(), "nothing of it in the queue");
+
     assert_eq!(
         site.act(6, id, action(true), "again"),
         Err(Refusal::ServiceUnchanged("door-1".into()))
     );
+
     site.act(7, id, action(false), "").unwrap();
     assert_eq!(
         site.shown(id),
@@ -573,7 +576,7 @@ fn out_of_service_devices_are_recorded_not_queued() {
 }
 
 #[test]
-fn a_source_toggling_three_times_a_minute_is_chattering() {
+fn chattering_after_three_toggles_a_minute() {
     let mut site = Site::new();
     for (secs, state) in [
         (0, ReportedState::Forced),

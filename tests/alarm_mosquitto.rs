@@ -1,8 +1,8 @@
-//! Alarms through a real mosquitto broker and a real SQLite file: a smoke
-//! event reaches the queue, an acknowledgement is committed and published
-//! once with its id, the queue survives a restart, and an action taken while
-//! the broker is down is published from the outbox when it returns, even by
-//! the next recorder.
+//! Alarms through a real mosquitto broker and a real SQLite file. A smoke
+//! event reaches the queue, and an acknowledgement is committed and
+//! published once with its id. The queue survives a restart. An action taken
+//! while the broker is down is published from the outbox when it returns,
+//! even by the next recorder.
 
 mod support;
 
@@ -213,7 +213,7 @@ fn smoke_event_is_queued_acknowledged_published_and_kept() {
 }
 
 #[test]
-fn action_taken_offline_is_published_by_the_next_recorder() {
+fn offline_action_published_by_next_recorder() {
     let mut broker = Broker::start_new();
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("guardroom.db");

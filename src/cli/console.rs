@@ -97,8 +97,8 @@ pub fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
 }
 
-/// Where this console's actions go: the recorder's submitter once this
-/// process records, empty while it is attached.
+/// Destination of this console's actions: the recorder's submitter once
+/// this process records, empty while it is attached.
 type SubmitSlot = Arc<Mutex<Option<Submit>>>;
 
 /// The role this process plays and what keeps it going.

@@ -308,7 +308,7 @@ impl DeviceEntry {
 }
 
 impl Config {
-    /// The alarm rules the recorder runs, from the `[alarms]` section.
+    /// Builds the alarm rules the recorder runs from the `[alarms]` section.
     pub fn alarm_rules(&self) -> AlarmRules {
         let alarms = &self.alarms;
         let escalation = |s: u32| (s > 0).then_some(s);

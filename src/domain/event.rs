@@ -102,6 +102,18 @@ impl EventBody {
         }
     }
 
+    /// Returns true for the events of the alarm model: raises, rule
+    /// changes, operator actions and floods.
+    pub fn is_alarm(&self) -> bool {
+        matches!(
+            self,
+            Self::AlarmRaised { .. }
+                | Self::AlarmChanged { .. }
+                | Self::AlarmActed { .. }
+                | Self::AlarmFlood { .. }
+        )
+    }
+
     /// Returns the alarm the event is about, if any.
     pub fn alarm(&self) -> Option<u64> {
         match self {

@@ -47,7 +47,7 @@ pub enum Observation {
         source_ts: Option<Timestamp>,
     },
     /// An alarm record from `alarm/<id>`; `None` when the record was
-    /// emptied or says it is closed.
+    /// emptied or marked closed.
     ExternalAlarm {
         id: String,
         record: Option<ExternalAlarm>,

@@ -9,8 +9,8 @@
 //!   `{"state": "online"}`.
 //! - `evt/<id>`: `id` and `type` (required), `v`, `ts`, `text`.
 //! - `alarm/<id>`: `priority` (`P1`…`P4` or 1–4) and `text` (required), `v`,
-//!   `ts`, `active` (default true), `state` (`closed` ends it), `device`,
-//!   `building`, `zone`; an empty payload ends it too.
+//!   `ts`, `active` (default true), `state`, `device`, `building`, `zone`.
+//!   `state = "closed"` or an empty payload ends the alarm.
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};

@@ -295,13 +295,7 @@ impl Writer {
         if let Some(alarm) = event.body.alarm() {
             pending.alarms.insert(alarm);
         }
-        pending.book_changed |= matches!(
-            event.body,
-            EventBody::AlarmRaised { .. }
-                | EventBody::AlarmChanged { .. }
-                | EventBody::AlarmActed { .. }
-                | EventBody::AlarmFlood { .. }
-        );
+        pending.book_changed |= event.body.is_alarm();
         if let Some((topic, payload)) = self.message_for(&event) {
             pending.outbox.push((pending.events.len(), topic, payload));
         }

@@ -255,7 +255,7 @@ pub fn selected_line(lines: &[QueueLine], ui: &UiState) -> usize {
 
 /// Pins the selection to the alarm or group it shows now. When the selected
 /// alarm leaves the queue, the selection falls back to the line at the same
-/// index; pinning it there keeps later arrivals from moving the highlight
+/// index. Pinning it there keeps later arrivals from moving the highlight
 /// onto other alarms while the guard's hand is on `a` or `r`.
 pub fn pin_selection(app: &App, ui: &mut UiState) {
     let lines = queue_lines(app, ui);

@@ -65,7 +65,7 @@ impl PartialEq for AlarmBook {
     }
 }
 
-/// Why an action was refused; translated on screen.
+/// Reason an action is rejected, translated on screen.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("alarm {0} does not exist")]
@@ -160,7 +160,7 @@ impl AlarmBook {
             .or_else(|| self.closed.iter().rev().find(|alarm| alarm.id == id))
     }
 
-    /// The open alarm for a source and condition.
+    /// Returns the open alarm for a source and condition.
     pub fn open_for(&self, source: &str, condition: Condition) -> Option<&Alarm> {
         self.by_source
             .get(source, condition)
@@ -314,10 +314,18 @@ impl AlarmBook {
         alarm.record(Transition::by_system(at, "raised", None, shown));
         self.state.next_id = self.state.next_id.max(raise.alarm + 1);
         self.recent_raises.push_back(at);
-        while self.recent_raises.len() > 20_000 {
+
+        // Only the flood window matters, so older raises go; what is left is
+        // the rate at `at`, without walking the window for every raise.
+        while self.recent_raises.len() > 20_000
+            || self
+                .recent_raises
+                .front()
+                .is_some_and(|first| at.duration_since(*first).as_secs() >= FLOOD_WINDOW_S)
+        {
             self.recent_raises.pop_front();
         }
-        let rate = self.rate(at, FLOOD_WINDOW_S);
+        let rate = u32::try_from(self.recent_raises.len()).unwrap_or(u32::MAX);
         if let Some(flood) = &mut self.state.flood {
             flood.peak_rate = flood.peak_rate.max(rate);
             flood.raised += 1;
@@ -329,7 +337,7 @@ impl AlarmBook {
             .and_then(|id| self.open.remove(&id))
         {
             // Two open alarms for one source and condition cannot exist; a
-            // log that says otherwise keeps the newer one in the queue.
+            // log that shows otherwise keeps the newer one in the queue.
             self.push_closed(previous);
         }
         self.open.insert(alarm.id, alarm);
@@ -390,8 +398,8 @@ impl AlarmBook {
         }
     }
 
-    /// Folds an operator's action in. Actions the log holds were checked
-    /// when they were taken; one that no longer fits changes nothing.
+    /// Folds an operator's action in. Actions in the log were checked when
+    /// they were taken, so one that no longer fits changes nothing.
     pub fn act(&mut self, action: &Action, at: Timestamp) {
         match &action.kind {
             ActionKind::Silence => {

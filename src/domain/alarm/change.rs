@@ -93,7 +93,7 @@ pub struct Action {
     pub remark: String,
 }
 
-/// What the operator did.
+/// Kind of operator action.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ActionKind {

@@ -66,7 +66,7 @@ impl Condition {
         Self::ALL.into_iter().find(|c| c.as_str() == text)
     }
 
-    /// The priority a condition has unless the configuration maps it otherwise.
+    /// Returns the condition's priority unless the configuration maps it otherwise.
     pub fn default_priority(self) -> Priority {
         match self {
             Self::Fire | Self::Gas | Self::Panic | Self::Fall => Priority::P1,
@@ -85,9 +85,9 @@ impl Condition {
         matches!(self, Self::Fire | Self::Panic | Self::Intrusion)
     }
 
-    /// The condition a discrete device event (`evt/<dev>` type) stands for;
-    /// `None` for events that are recorded but raise nothing (motion, access
-    /// granted, and any type this console does not know).
+    /// Maps a discrete device event (its `evt/<dev>` type) to a condition.
+    /// Events that are recorded but raise nothing return `None`: motion,
+    /// access granted, and any type this console does not know.
     pub fn of_event(event: &str) -> Option<Self> {
         Some(match event {
             "smoke" | "fire" | "heat" => Self::Fire,
@@ -103,7 +103,7 @@ impl Condition {
         })
     }
 
-    /// The condition a device's reported state stands for, if it is abnormal.
+    /// Maps a device's reported state to a condition, if the state is abnormal.
     pub fn of_state(
         kind: DeviceKind,
         class: Option<DetectorClass>,
@@ -165,7 +165,7 @@ impl Priority {
     }
 }
 
-/// How an alarm ended, recorded when it is closed.
+/// Outcome of an alarm, recorded when it is closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {

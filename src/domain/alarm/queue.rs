@@ -98,7 +98,7 @@ pub enum Row<'a> {
 }
 
 impl<'a> Row<'a> {
-    /// The alarm the row stands for.
+    /// Returns the alarm that represents the row.
     pub fn lead(&self) -> &'a Alarm {
         match self {
             Row::Alarm(alarm) => alarm,
@@ -106,7 +106,7 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// Every alarm the row covers.
+    /// Returns every alarm the row covers.
     pub fn members(&self) -> Vec<&'a Alarm> {
         match self {
             Row::Alarm(alarm) => vec![alarm],
@@ -115,7 +115,7 @@ impl<'a> Row<'a> {
     }
 }
 
-/// The queue rows for `filter`, grouped by condition and zone when
+/// Returns the queue rows for `filter`, grouped by condition and zone when
 /// `grouped` is set. P1 is never grouped and always sorts first.
 pub fn rows<'a>(book: &'a AlarmBook, filter: &Filter, grouped: bool) -> Vec<Row<'a>> {
     let mut alarms: Vec<&Alarm> = book.open.values().filter(|a| filter.matches(a)).collect();

@@ -15,13 +15,13 @@ pub const HISTORY_LIMIT: usize = 200;
 /// Activations remembered for chattering detection.
 const ACTIVATIONS_KEPT: usize = 8;
 
-/// What the guard sees, derived from the flags.
+/// The state shown to the guard, derived from the flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Shown {
     /// 未确认: new, sounding.
     Unacknowledged,
-    /// 已恢复未确认: the condition cleared but nobody acknowledged it.
+    /// 已恢复未确认: the condition cleared before anyone acknowledged it.
     ClearedUnacknowledged,
     /// 待复位: latched, acknowledged, cleared; needs a reset.
     NeedsReset,
@@ -79,7 +79,7 @@ pub struct Shelving {
     pub reason: String,
 }
 
-/// How and when the alarm was closed.
+/// Closing record: when, with which disposition, by whom.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Closure {
     pub at: Timestamp,
@@ -198,7 +198,7 @@ impl Alarm {
         alarm
     }
 
-    /// The state the guard sees.
+    /// Returns the state shown to the guard.
     pub fn shown(&self) -> Shown {
         if self.closed.is_some() {
             Shown::Closed
@@ -226,7 +226,7 @@ impl Alarm {
         self.shown() == Shown::Unacknowledged
     }
 
-    /// The alarm is open until it is closed.
+    /// Returns true until the alarm is closed.
     pub fn is_open(&self) -> bool {
         self.closed.is_none()
     }

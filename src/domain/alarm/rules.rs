@@ -81,7 +81,7 @@ pub struct ExternalAlarm {
     pub id: String,
     pub priority: Priority,
     pub active: bool,
-    /// What the record says the alarm is about.
+    /// The record's description of the alarm.
     pub text: String,
     #[serde(default)]
     pub device: Option<String>,
@@ -167,7 +167,8 @@ impl<'a> Out<'a> {
     }
 }
 
-/// The alarm events that follow from one event just folded into `projection`.
+/// Returns the alarm events that follow from one event just folded into
+/// `projection`.
 pub fn after(
     projection: &Projection,
     event: &EventBody,
@@ -208,8 +209,8 @@ pub fn after(
     out.events
 }
 
-/// The alarm events that follow from an external alarm record; `None` means
-/// the record was emptied, which closes the alarm at its source.
+/// Returns the alarm events that follow from an external alarm record.
+/// `None` means the record was emptied, which closes the alarm at its source.
 // NOTE: a record emptied while no recorder was connected leaves no retained
 // message behind, so its alarm stays open until an operator closes it.
 pub fn external(
@@ -272,7 +273,7 @@ pub fn external(
     out.events
 }
 
-/// The alarm events that the passing of time causes at `now`: offline
+/// Returns the alarm events that the passing of time causes at `now`: offline
 /// debounce, doors held open, escalation, shelving expiry, flood start and end.
 pub fn tick(projection: &Projection, now: Timestamp, rules: &AlarmRules) -> Vec<EventBody> {
     let mut out = Out::new(projection, rules);
@@ -369,12 +370,12 @@ pub fn tick(projection: &Projection, now: Timestamp, rules: &AlarmRules) -> Vec<
 pub fn record(projection: &mut Projection, event: Event, rules: &AlarmRules) -> Vec<Event> {
     projection.apply(&event);
     let at = event.at;
-    let follows =
-        if event.body.alarm().is_some() || matches!(event.body, EventBody::AlarmFlood { .. }) {
-            Vec::new()
-        } else {
-            after(projection, &event.body, at, rules)
-        };
+    // Alarm events come from the rules, so they raise nothing further.
+    let follows = if event.body.is_alarm() {
+        Vec::new()
+    } else {
+        after(projection, &event.body, at, rules)
+    };
     let mut events = vec![event];
     for body in follows {
         let follow = Event::new(at, body);
