@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use tempfile::TempDir;
 
 /// Schema version this build writes.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Returns a base time with a sub-millisecond part, as `Timestamp::now()` has.
 fn t0() -> Timestamp {
@@ -183,7 +183,9 @@ fn migrate_new_file() {
 
     assert_eq!(user_version(&path), SCHEMA_VERSION, "schema version");
     let conn = Connection::open(&path).unwrap();
-    for table in ["events", "devices", "gateways", "meta"] {
+    for table in [
+        "events", "devices", "gateways", "meta", "alarms", "outbox", "requests",
+    ] {
         let found: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::domain::alarm::Refusal;
 use crate::domain::projection::Delta;
 use crate::store::{Store, StoreError};
 
@@ -15,15 +16,22 @@ use crate::store::{Store, StoreError};
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Follows `database` from revision `rev` until `stop` turns true or
-/// `deliver` returns false.
+/// `deliver` returns false. Refusals of requests `console` handed in come
+/// with the deltas.
 pub fn follow(
     database: PathBuf,
     mut rev: i64,
+    console: &str,
     mut deliver: impl FnMut(Delta) -> bool,
     stop: watch::Receiver<bool>,
 ) -> Result<(), StoreError> {
     let store = Store::open_read_only(&database)?;
     let mut version = store.data_version()?;
+    // Refusals from before this console started are not news.
+    let mut refused_after = store
+        .refused_requests(console, 0)?
+        .last()
+        .map_or(0, |refused| refused.row);
     while !*stop.borrow() {
         std::thread::sleep(POLL_INTERVAL);
         let now = store.data_version()?;
@@ -34,6 +42,10 @@ pub fn follow(
         let changes = store.changed_since(rev)?;
         let (link, meta) = store.load_link_and_meta()?;
         rev = meta.rev;
+        let refused = store.refused_requests(console, refused_after)?;
+        if let Some(last) = refused.last() {
+            refused_after = last.row;
+        }
         let delta = Delta {
             devices: changes.devices,
             gateways: changes.gateways,
@@ -43,8 +55,12 @@ pub fn follow(
             last_message: meta.last_message,
             bad_payloads: meta.bad_payloads,
             last_seq: 0,
-            refused: Vec::new(),
+            refused: refused
+                .into_iter()
+                .map(|refused| (refused.action, Refusal::ByRecorder(refused.reason)))
+                .collect(),
             unsent: store.unsent_count().ok().map(|count| count.max(0) as u64),
+            storage: Default::default(),
         };
         if !deliver(delta) {
             break;

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod follow;
 pub mod guide;
+pub mod requests;
 
 pub use actions::{ActError, Operator, Submit};
 pub use guide::AlarmGuide;
@@ -19,6 +20,7 @@ use uuid::Uuid;
 use crate::domain::alarm::Refusal;
 use crate::domain::device::Liveness;
 use crate::domain::projection::Delta;
+use crate::domain::storage::{Storage, StorageFault};
 use crate::domain::{Device, DeviceKind, DeviceStatus, Projection};
 use crate::ingest::LinkState;
 use crate::ingest::link::LinkStatus;
@@ -64,6 +66,8 @@ pub struct App {
     /// Operator actions and escalations committed but not yet confirmed by
     /// the broker.
     pub unsent: u64,
+    /// Set while the database refuses writes and this process holds them.
+    pub storage: Option<StorageFault>,
 }
 
 /// Device counts by kind and status, as the overview and `status` show them.
@@ -131,6 +135,16 @@ impl App {
             refused: Vec::new(),
             alarm_guide: AlarmGuide::default(),
             unsent: 0,
+            storage: None,
+        }
+    }
+
+    /// Takes the storage state a delta or the request writer reports.
+    pub fn set_storage(&mut self, storage: Storage) {
+        match storage {
+            Storage::Unknown => {}
+            Storage::Saved => self.storage = None,
+            Storage::Held(fault) => self.storage = Some(fault),
         }
     }
 
@@ -143,6 +157,7 @@ impl App {
         if let Some(unsent) = delta.unsent {
             self.unsent = unsent;
         }
+        self.set_storage(delta.storage.clone());
         self.projection.merge(delta);
     }
 
@@ -191,4 +206,6 @@ pub enum Feed {
     Warning(String),
     /// The recorder refused an action this console submitted.
     Refused(Uuid, Refusal),
+    /// Whether this console's actions are saved or held in memory.
+    Storage(Storage),
 }

@@ -11,6 +11,7 @@ use jiff::tz::TimeZone;
 use tokio::sync::{mpsc, watch};
 
 use super::Context;
+use crate::app::requests::Requests;
 use crate::app::{ActError, AlarmGuide, App, Feed, Operator, Role, SiteInfo, Submit, follow};
 use crate::config::Config;
 use crate::domain::device::Liveness;
@@ -167,17 +168,24 @@ async fn session(
     app.operator = Operator::from_env(&config.console.user, &config.console.id);
     app.alarm_guide = AlarmGuide::from_config(config);
     let slot = roles.submit.clone();
+    // While attached, actions go to the recorder through the database.
+    let requests = Requests::start(database.clone(), feed_tx.clone());
     app.submit = Some(Box::new(move |action| {
         let slot = slot
             .lock()
             .map_err(|_| ActError::Unavailable("poisoned".into()))?;
         match slot.as_ref() {
             Some(submit) => submit(action),
-            None => Err(ActError::Attached),
+            None => requests.submit(action),
         }
     }));
     if role == Role::Attached {
-        roles.follower_stop = Some(start_follower(&database, meta.rev, &feed_tx));
+        roles.follower_stop = Some(start_follower(
+            &database,
+            meta.rev,
+            &config.console.id,
+            &feed_tx,
+        ));
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -257,16 +265,18 @@ fn start_recorder(
 fn start_follower(
     database: &std::path::Path,
     rev: i64,
+    console: &str,
     feed: &mpsc::Sender<Feed>,
 ) -> watch::Sender<bool> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let feed = feed.clone();
     let database = database.to_path_buf();
+    let console = console.to_owned();
     std::thread::Builder::new()
         .name("follower".into())
         .spawn(move || {
             let deliver = |delta| feed.blocking_send(Feed::Delta(Box::new(delta))).is_ok();
-            if let Err(error) = follow::follow(database, rev, deliver, stop_rx) {
+            if let Err(error) = follow::follow(database, rev, &console, deliver, stop_rx) {
                 tracing::error!(%error, "following the database failed");
             }
         })

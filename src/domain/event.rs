@@ -70,8 +70,14 @@ pub enum EventBody {
         code: String,
         reason: String,
     },
-    /// The broker link went up or down.
-    LinkChanged { online: bool, detail: String },
+    /// The broker link went up or down. `session_lost` marks a reconnect
+    /// that found no session on the broker: messages may be missing.
+    LinkChanged {
+        online: bool,
+        detail: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        session_lost: bool,
+    },
     /// A rule raised a new alarm.
     AlarmRaised { raise: Raise },
     /// A rule changed an open alarm.

@@ -10,6 +10,7 @@ pub mod event;
 pub mod observation;
 pub mod outgoing;
 pub mod projection;
+pub mod storage;
 pub mod time;
 
 pub use device::{

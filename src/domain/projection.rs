@@ -26,6 +26,9 @@ pub const MAX_DISCOVERED: usize = 5_000;
 pub struct LinkRecord {
     pub online: bool,
     pub since: Timestamp,
+    /// The broker had no session for us when this online spell began.
+    #[serde(default)]
+    pub session_lost: bool,
 }
 
 /// The outcome of one observation: events to log and a heartbeat.
@@ -281,10 +284,15 @@ impl Projection {
                     device.remember(at, "data_error", code.clone());
                 }
             }
-            EventBody::LinkChanged { online, .. } => {
+            EventBody::LinkChanged {
+                online,
+                session_lost,
+                ..
+            } => {
                 self.link = Some(LinkRecord {
                     online: *online,
                     since: at,
+                    session_lost: *session_lost,
                 });
             }
             EventBody::AlarmRaised { raise } => self.alarms.raise(raise, at),
@@ -467,6 +475,8 @@ pub struct Delta {
     pub refused: Vec<(uuid::Uuid, Refusal)>,
     /// Operator actions and escalations waiting for the broker, when known.
     pub unsent: Option<u64>,
+    /// Whether the rows above are saved or only held in memory.
+    pub storage: super::storage::Storage,
 }
 
 impl Projection {

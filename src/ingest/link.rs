@@ -31,6 +31,18 @@ pub struct LinkOptions {
     pub max_packet_bytes: usize,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// Acknowledge a message to the broker only when the receiver hands its
+    /// [`Ack`] back, after committing it; otherwise on arrival.
+    pub manual_acks: bool,
+}
+
+/// A QoS 1 message the broker waits to hear is safe. Valid on the
+/// connection it arrived on only: after a reconnect the broker sends the
+/// message again and that copy is acknowledged instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ack {
+    pkid: u16,
+    connection: u64,
 }
 
 /// The state of the broker link, as shown in the status bar.
@@ -85,6 +97,14 @@ pub enum Inbound {
         bad: bool,
     },
     Link(LinkStatus),
+    /// Sent just before [`LinkStatus::Online`]: whether the broker still
+    /// held this client's session.
+    Session {
+        present: bool,
+    },
+    /// Follows the message it belongs to: acknowledge it once that message
+    /// is committed.
+    Delivered(Ack),
     /// The broker confirmed these outbox rows (QoS 1 PUBACK).
     Published {
         seqs: Vec<i64>,
@@ -103,6 +123,7 @@ pub fn backoff_delay(attempt: u32, base: Duration, cap: Duration, jitter: f64) -
 fn mqtt_options(options: &LinkOptions) -> MqttOptions {
     let mut mqtt = MqttOptions::new(&options.client_id, &options.host, options.port);
     mqtt.set_clean_session(false);
+    mqtt.set_manual_acks(options.manual_acks);
     mqtt.set_keep_alive(options.keep_alive);
     mqtt.set_max_packet_size(options.max_packet_bytes, options.max_packet_bytes);
     if let Some(user) = &options.username {
@@ -131,22 +152,36 @@ pub async fn run<S: From<Inbound> + Send + 'static>(
     shutdown: watch::Receiver<bool>,
 ) {
     let (_keep, outgoing) = mpsc::unbounded_channel();
-    run_publishing(options, root, limits, inbound, outgoing, state, shutdown).await;
+    let (_keep_acks, acks) = mpsc::unbounded_channel();
+    let options = LinkOptions {
+        manual_acks: false,
+        ..options
+    };
+    run_publishing(
+        options, root, limits, inbound, outgoing, acks, state, shutdown,
+    )
+    .await;
 }
 
 /// Like [`run`], and publishes what arrives on `outgoing` with QoS 1 while
 /// the broker is reachable. A message counts as sent when its PUBACK
 /// arrives; the rows confirmed are reported back as [`Inbound::Published`].
+/// With manual acks, each QoS 1 message is followed by an
+/// [`Inbound::Delivered`] and acknowledged when that comes back on `acks`.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
     options: LinkOptions,
     root: TopicRoot,
     limits: Limits,
     inbound: mpsc::Sender<S>,
     mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
+    mut acks: mpsc::UnboundedReceiver<Vec<Ack>>,
     state: watch::Sender<LinkState>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let (client, mut eventloop) = AsyncClient::new(mqtt_options(&options), 64);
+    // Room for a full in-flight window of acknowledgements and the outbox
+    // beside it; what does not fit waits in `Outbox` and `unacked`.
+    let (client, mut eventloop) = AsyncClient::new(mqtt_options(&options), 1_024);
     eventloop
         .network_options
         .set_connection_timeout(options.connect_timeout.as_secs().max(1));
@@ -156,16 +191,25 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
     let mut offline_since: Option<Timestamp> = None;
     let mut online = false;
     let mut outbox = Outbox::default();
+    // Counts connections, so that an acknowledgement never reaches a later
+    // connection where the same packet id may name another message.
+    let mut connection: u64 = 0;
+    let mut unacked: std::collections::VecDeque<Ack> = std::collections::VecDeque::new();
 
     tracing::info!(host = %options.host, port = options.port, client_id = %options.client_id, "connecting to broker");
     loop {
         if online {
             outbox.hand_over(&client);
+            send_acks(&client, &mut unacked, connection);
         }
         let polled = tokio::select! {
             _ = shutdown.changed() => break,
             Some(message) = outgoing.recv() => {
                 outbox.waiting.push_back(message);
+                continue;
+            }
+            Some(batch) = acks.recv() => {
+                unacked.extend(batch.into_iter().filter(|ack| ack.connection == connection));
                 continue;
             }
             polled = eventloop.poll() => polled,
@@ -181,6 +225,13 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
                 attempt = 1;
                 offline_since = None;
                 online = true;
+                connection += 1;
+                unacked.clear();
+                if !ack.session_present {
+                    // The client drops its unconfirmed publishes with the
+                    // old session; the outbox hands them over again.
+                    outbox.requeue();
+                }
                 for filter in &filters {
                     if let Err(error) = client.try_subscribe(filter, QoS::AtLeastOnce) {
                         tracing::error!(%filter, %error, "subscribe request failed");
@@ -190,10 +241,14 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
                     status: LinkStatus::Online { since },
                     session_present: Some(ack.session_present),
                 });
-                if inbound
-                    .send(Inbound::Link(LinkStatus::Online { since }).into())
-                    .await
-                    .is_err()
+                let session = Inbound::Session {
+                    present: ack.session_present,
+                };
+                if inbound.send(session.into()).await.is_err()
+                    || inbound
+                        .send(Inbound::Link(LinkStatus::Online { since }).into())
+                        .await
+                        .is_err()
                 {
                     break;
                 }
@@ -203,6 +258,15 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
                 let message = route_publish(&root, &limits, &mut bad, &publish, received);
                 if inbound.send(message.into()).await.is_err() {
                     break;
+                }
+                if options.manual_acks && publish.qos != QoS::AtMostOnce {
+                    let ack = Ack {
+                        pkid: publish.pkid,
+                        connection,
+                    };
+                    if inbound.send(Inbound::Delivered(ack).into()).await.is_err() {
+                        break;
+                    }
                 }
             }
             Ok(Event::Outgoing(rumqttc::Outgoing::Publish(pkid))) => outbox.written(pkid),
@@ -221,6 +285,7 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
                 let now = Timestamp::now();
                 let first_failure = offline_since.is_none();
                 online = false;
+                unacked.clear();
                 let since = *offline_since.get_or_insert(now);
                 let delay = backoff_delay(
                     attempt,
@@ -255,6 +320,22 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
     tracing::info!("broker link stopped");
 }
 
+/// Hands acknowledgements for the current connection to the client while
+/// its queue has room.
+fn send_acks(client: &AsyncClient, unacked: &mut std::collections::VecDeque<Ack>, connection: u64) {
+    while let Some(ack) = unacked.pop_front() {
+        if ack.connection != connection {
+            continue;
+        }
+        let mut publish = rumqttc::Publish::new("", QoS::AtLeastOnce, Vec::new());
+        publish.pkid = ack.pkid;
+        if client.try_ack(&publish).is_err() {
+            unacked.push_front(ack);
+            break;
+        }
+    }
+}
+
 /// Messages between the outbox and the broker's PUBACK.
 #[derive(Default)]
 struct Outbox {
@@ -286,12 +367,21 @@ impl Outbox {
         }
     }
 
+    /// Puts every unconfirmed message back in the waiting line, oldest
+    /// first, after the client dropped them with a lost session.
+    fn requeue(&mut self) {
+        let mut unconfirmed: Vec<Outgoing> = self.in_flight.drain().map(|(_, m)| m).collect();
+        unconfirmed.extend(self.handed.drain(..));
+        unconfirmed.extend(self.waiting.drain(..));
+        unconfirmed.sort_by_key(|message| message.seq);
+        unconfirmed.dedup_by_key(|message| message.seq);
+        self.waiting = unconfirmed.into();
+    }
+
     /// Records that the client wrote a publish with `pkid`. A packet id
-    /// seen before is a retransmission of a message already in flight.
-    // NOTE: this relies on rumqttc 0.25 resending in-flight publishes with
-    // their packet ids after a reconnect. If the broker lost the session, a
-    // message whose PUBACK never comes stays unconfirmed until the next
-    // start publishes it again from the outbox.
+    /// seen before is a retransmission of a message already in flight:
+    /// with the session kept, rumqttc resends in-flight publishes under
+    /// their packet ids after a reconnect.
     fn written(&mut self, pkid: u16) {
         if pkid == 0 || self.in_flight.contains_key(&pkid) {
             return;

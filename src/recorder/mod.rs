@@ -34,6 +34,7 @@ pub struct Recorder {
     shutdown: watch::Sender<bool>,
     link: tokio::task::JoinHandle<()>,
     ticks: tokio::task::JoinHandle<()>,
+    polls: tokio::task::JoinHandle<()>,
     actions: mpsc::WeakSender<Input>,
     writer: JoinHandle<()>,
 }
@@ -41,16 +42,26 @@ pub struct Recorder {
 /// How often the time-driven alarm rules run.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Sends the writer a tick every second until shutdown. A tick that finds
+/// How often the writer looks for actions attached consoles handed in;
+/// with their own follow interval, an action shows on every console within
+/// about half a second.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Sends the writer `input()` every `period` until shutdown. One that finds
 /// the queue full is skipped: the writer is busy and the next one comes.
-async fn tick(writer: mpsc::Sender<Input>, mut shutdown: watch::Receiver<bool>) {
-    let mut interval = tokio::time::interval(TICK);
+async fn every(
+    period: Duration,
+    input: fn() -> Input,
+    writer: mpsc::Sender<Input>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
             _ = interval.tick() => {
-                let _ = writer.try_send(Input::Tick(jiff::Timestamp::now()));
+                let _ = writer.try_send(input());
             }
         }
     }
@@ -84,6 +95,8 @@ impl Recorder {
         let mut writer = writer::Writer::new(store, settings)?;
         let (publish_tx, publish_rx) = mpsc::unbounded_channel();
         writer.publish_to(publish_tx);
+        let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+        writer.ack_to(ack_tx);
         let writer = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || writer.run(inbound_rx, on_commit))
@@ -102,8 +115,20 @@ impl Recorder {
             max_packet_bytes: config.broker.max_packet_bytes,
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(config.broker.retry_max_s),
+            manual_acks: true,
         };
-        let ticks = runtime.spawn(tick(inbound_tx.clone(), shutdown_rx.clone()));
+        let ticks = runtime.spawn(every(
+            TICK,
+            || Input::Tick(jiff::Timestamp::now()),
+            inbound_tx.clone(),
+            shutdown_rx.clone(),
+        ));
+        let polls = runtime.spawn(every(
+            POLL,
+            || Input::Poll,
+            inbound_tx.clone(),
+            shutdown_rx.clone(),
+        ));
         // Weak, so that a console still holding the submitter does not keep
         // the writer running after the link has stopped.
         let actions = inbound_tx.downgrade();
@@ -113,6 +138,7 @@ impl Recorder {
             Limits::default(),
             inbound_tx,
             publish_rx,
+            ack_rx,
             link_state,
             shutdown_rx,
         ));
@@ -121,6 +147,7 @@ impl Recorder {
             shutdown,
             link,
             ticks,
+            polls,
             actions,
             writer,
         })
@@ -145,6 +172,7 @@ impl Recorder {
         let _ = self.shutdown.send(true);
         let _ = self.link.await;
         let _ = self.ticks.await;
+        let _ = self.polls.await;
         let writer = self.writer;
         let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     }

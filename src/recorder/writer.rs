@@ -6,6 +6,7 @@
 //! burst commits thousands per transaction.
 
 use std::collections::{BTreeSet, HashSet};
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use tokio::sync::mpsc;
@@ -19,12 +20,27 @@ use super::outbound;
 use crate::domain::alarm::{Action, AlarmRules, Change, Refusal, rules};
 use crate::domain::device::DeviceSpec;
 use crate::domain::projection::Delta;
+use crate::domain::storage::{Storage, StorageFault};
 use crate::domain::{Event, EventBody, Observation, Projection};
-use crate::ingest::link::{Inbound, LinkStatus};
+use crate::ingest::link::{Ack, Inbound, LinkStatus};
 use crate::store::{Batch, Meta, Outgoing, Store, StoreError};
 
 /// Most messages folded into one transaction.
 const MAX_BATCH: usize = 5_000;
+
+/// Most requests from attached consoles taken per poll.
+const MAX_REQUESTS: usize = 500;
+
+/// Events held in memory while the disk refuses them, beyond which the
+/// writer stops taking input: the link then stops reading and the broker
+/// keeps the rest.
+const HELD_LIMIT: usize = 200_000;
+
+/// Waits between commit attempts while the disk refuses writes: doubled
+/// from the first up to the last, so a full disk sees one attempt per
+/// half-minute rather than one per message.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_CAP: Duration = Duration::from_secs(30);
 
 /// Configuration values the writer needs.
 #[derive(Clone, Debug, Default)]
@@ -39,7 +55,8 @@ pub struct Settings {
 /// The topics the recorder publishes on, in full.
 #[derive(Clone, Debug, Default)]
 pub struct Topics {
-    /// `…/console/<c>/act`
+    /// `…/console/<c>/act` of the recorder's own console; actions from
+    /// other consoles go to their own console's topic beside it.
     pub actions: String,
     /// Escalations for the supervisor.
     pub supervisor: String,
@@ -54,6 +71,25 @@ pub enum Input {
     Tick(Timestamp),
     /// An operator action from a console in this process.
     Act(Action),
+    /// Look for actions attached consoles handed in through the database.
+    Poll,
+}
+
+impl Topics {
+    /// The action topic of `console`, or the recorder's own when the id
+    /// could not stand in a topic.
+    fn action_topic(&self, console: &str) -> String {
+        let valid =
+            !console.is_empty() && !console.contains(['/', '+', '#', '\0']) && console.len() <= 64;
+        match self
+            .actions
+            .strip_suffix("/act")
+            .and_then(|rest| rest.rsplit_once('/'))
+        {
+            Some((prefix, _)) if valid => format!("{prefix}/{console}/act"),
+            _ => self.actions.clone(),
+        }
+    }
 }
 
 impl From<Inbound> for Input {
@@ -71,6 +107,28 @@ pub struct Writer {
     publish: Option<mpsc::UnboundedSender<Outgoing>>,
     /// Outbox rows the broker has not confirmed yet.
     unsent: u64,
+    /// Acknowledgements go back to the link after the commit.
+    acks: Option<mpsc::UnboundedSender<Vec<Ack>>>,
+    /// Work the disk refused, kept for the next attempt.
+    held: Option<Pending>,
+    retry: Option<Retry>,
+    /// Request rows taken but not yet settled in the file.
+    taken_requests: HashSet<i64>,
+    /// `data_version` at the last look for requests; `None` before the first.
+    requests_seen: Option<i64>,
+    /// The link was online before, in this run or an earlier one: a
+    /// reconnect without a session then means messages may be missing.
+    connected_before: bool,
+    /// The coming online event follows a reconnect the broker kept no session for.
+    session_lost: bool,
+}
+
+/// The retry schedule while commits fail.
+#[derive(Clone, Debug)]
+struct Retry {
+    attempt: u32,
+    at: Instant,
+    fault: StorageFault,
 }
 
 /// Rows and counters touched while folding a batch.
@@ -85,6 +143,9 @@ struct Pending {
     durable: bool,
     refused: Vec<(Uuid, Refusal)>,
     published: Vec<i64>,
+    acks: Vec<Ack>,
+    requests: Vec<(i64, Option<String>)>,
+    actions: usize,
     dedupe_keys: HashSet<String>,
     last_message: Option<Timestamp>,
     bad_payloads: u64,
@@ -101,7 +162,15 @@ impl Writer {
             settings,
             publish: None,
             unsent: 0,
+            acks: None,
+            held: None,
+            retry: None,
+            taken_requests: HashSet::new(),
+            requests_seen: None,
+            connected_before: false,
+            session_lost: false,
         };
+        writer.connected_before = writer.projection.link.is_some();
         let mut pending = Pending::default();
         let now = Timestamp::now();
         for body in writer
@@ -116,6 +185,11 @@ impl Writer {
 
     pub fn projection(&self) -> &Projection {
         &self.projection
+    }
+
+    /// Hands acknowledgements of committed messages to the link.
+    pub fn ack_to(&mut self, acks: mpsc::UnboundedSender<Vec<Ack>>) {
+        self.acks = Some(acks);
     }
 
     /// Sends committed messages to `publish`, starting with those a previous
@@ -152,7 +226,10 @@ impl Writer {
                 }
             }
             self.process(messages.drain(..), on_commit.as_mut());
+            self.pause_while_full();
         }
+        // A last attempt for what the disk refused so far.
+        self.retry = None;
         self.process(
             std::iter::once(Input::Link(Inbound::Link(LinkStatus::Offline {
                 since: Timestamp::now(),
@@ -162,7 +239,26 @@ impl Writer {
             }))),
             on_commit.as_mut(),
         );
+        if let Some(held) = &self.held {
+            tracing::error!(
+                events = held.events.len(),
+                actions = held.actions,
+                "store writer stopped with work the database refused; unacknowledged messages come again from the broker"
+            );
+        }
         tracing::info!("store writer stopped");
+    }
+
+    /// While the disk refuses writes and much is held, waits for the next
+    /// attempt instead of taking more input.
+    fn pause_while_full(&self) {
+        let (Some(retry), Some(held)) = (&self.retry, &self.held) else {
+            return;
+        };
+        if held.events.len() >= HELD_LIMIT {
+            let wait = retry.at.saturating_duration_since(Instant::now());
+            std::thread::sleep(wait.min(Duration::from_secs(1)));
+        }
     }
 
     /// Folds and commits one batch of messages.
@@ -171,7 +267,8 @@ impl Writer {
         messages: impl IntoIterator<Item = M>,
         on_commit: Option<&mut OnCommit>,
     ) {
-        let mut pending = Pending::default();
+        // Work the disk refused last time comes first, so order is kept.
+        let mut pending = self.held.take().unwrap_or_default();
         for message in messages {
             let message = match message.into() {
                 Input::Link(message) => message,
@@ -180,12 +277,21 @@ impl Writer {
                     continue;
                 }
                 Input::Act(action) => {
-                    self.act(&mut pending, action);
+                    self.act(&mut pending, action, None);
+                    continue;
+                }
+                Input::Poll => {
+                    self.take_requests(&mut pending);
                     continue;
                 }
             };
             match message {
                 Inbound::Published { seqs } => pending.published.extend(seqs),
+                Inbound::Delivered(ack) => pending.acks.push(ack),
+                Inbound::Session { present } => {
+                    self.session_lost = !present && self.connected_before;
+                    self.connected_before = true;
+                }
                 Inbound::Observed {
                     observation,
                     received,
@@ -235,16 +341,55 @@ impl Writer {
         }
     }
 
-    /// Checks an operator's action against the recorded state, then logs it.
-    fn act(&mut self, pending: &mut Pending, action: Action) {
+    /// Checks an operator's action against the recorded state, then logs
+    /// it. `request` is the row of an attached console's request, settled
+    /// in the same commit.
+    fn act(&mut self, pending: &mut Pending, action: Action, request: Option<i64>) {
         let now = Timestamp::now();
         if let Err(refusal) = self.projection.alarms.check(&action, now) {
             tracing::info!(action = %action.id, %refusal, "action rejected");
-            pending.refused.push((action.id, refusal));
+            match request {
+                Some(row) => pending.requests.push((row, Some(refusal.to_string()))),
+                None => pending.refused.push((action.id, refusal)),
+            }
             return;
         }
+        if let Some(row) = request {
+            pending.requests.push((row, None));
+        }
         pending.durable = true;
+        pending.actions += 1;
         self.append(pending, Event::new(now, EventBody::AlarmActed { action }));
+    }
+
+    /// Takes the actions attached consoles handed in since the last look.
+    /// Cheap when nothing changed: `data_version` moves only when another
+    /// connection commits.
+    fn take_requests(&mut self, pending: &mut Pending) {
+        let version = match self.store.data_version() {
+            Ok(version) => version,
+            Err(error) => {
+                tracing::warn!(%error, "checking the database for requests failed");
+                return;
+            }
+        };
+        if self.requests_seen == Some(version) {
+            return;
+        }
+        let requests = match self.store.pending_requests(MAX_REQUESTS) {
+            Ok(requests) => requests,
+            Err(error) => {
+                tracing::warn!(%error, "reading requests failed");
+                return;
+            }
+        };
+        // A full page may leave more behind: look again on the next poll.
+        self.requests_seen = (requests.len() < MAX_REQUESTS).then_some(version);
+        for request in requests {
+            if self.taken_requests.insert(request.row) {
+                self.act(pending, request.action, Some(request.row));
+            }
+        }
     }
 
     fn link_changed(&mut self, pending: &mut Pending, status: &LinkStatus) {
@@ -253,17 +398,29 @@ impl Writer {
             LinkStatus::Offline { reason, .. } => (false, reason.clone(), Timestamp::now()),
             LinkStatus::Connecting { .. } => return,
         };
-        if self
-            .projection
-            .link
-            .as_ref()
-            .is_some_and(|link| link.online == online)
+        let session_lost = online && std::mem::take(&mut self.session_lost);
+        if session_lost {
+            tracing::warn!("the broker kept no session: messages sent while away may be missing");
+        }
+        if !session_lost
+            && self
+                .projection
+                .link
+                .as_ref()
+                .is_some_and(|link| link.online == online)
         {
             return;
         }
         self.append(
             pending,
-            Event::new(at, EventBody::LinkChanged { online, detail }),
+            Event::new(
+                at,
+                EventBody::LinkChanged {
+                    online,
+                    detail,
+                    session_lost,
+                },
+            ),
         );
     }
 
@@ -308,9 +465,10 @@ impl Writer {
     fn message_for(&self, event: &Event) -> Option<(String, String)> {
         let topics = &self.settings.topics;
         match &event.body {
-            EventBody::AlarmActed { action } if !topics.actions.is_empty() => {
-                Some((topics.actions.clone(), outbound::action(action, event.at)))
-            }
+            EventBody::AlarmActed { action } if !topics.actions.is_empty() => Some((
+                topics.action_topic(&action.console),
+                outbound::action(action, event.at),
+            )),
             EventBody::AlarmChanged {
                 alarm,
                 change: Change::Escalated,
@@ -325,14 +483,21 @@ impl Writer {
         }
     }
 
-    fn commit(&mut self, pending: Pending, on_commit: Option<&mut OnCommit>) {
+    fn commit(&mut self, mut pending: Pending, on_commit: Option<&mut OnCommit>) {
         if !pending.published.is_empty() {
             match self.store.mark_sent(&pending.published, Timestamp::now()) {
-                Ok(marked) => self.unsent = self.unsent.saturating_sub(marked as u64),
-                Err(error) => tracing::error!(
-                    %error,
-                    "marking published messages failed; they will be sent again"
-                ),
+                Ok(marked) => {
+                    self.unsent = self.unsent.saturating_sub(marked as u64);
+                    pending.published.clear();
+                }
+                Err(error) if error.fault().is_some() => {
+                    // Kept for the next attempt; sent again after a restart otherwise.
+                    tracing::debug!(%error, "marking published messages failed; keeping them");
+                }
+                Err(error) => {
+                    tracing::error!(%error, "marking published messages failed; they will be sent again");
+                    pending.published.clear();
+                }
             }
         }
         if pending.events.is_empty()
@@ -340,48 +505,45 @@ impl Writer {
             && pending.last_message.is_none()
             && pending.bad_payloads == 0
             && pending.refused.is_empty()
+            && pending.requests.is_empty()
         {
-            // Nothing to commit, but the console's count of waiting
-            // messages may have dropped.
-            if !pending.published.is_empty()
-                && let Some(on_commit) = on_commit
+            // Nothing to write but acknowledgements of messages that
+            // changed nothing, and perhaps a smaller count of waiting ones.
+            self.send_acks(std::mem::take(&mut pending.acks));
+            if let Some(on_commit) = on_commit
+                && (pending.published.is_empty() || self.retry.is_none())
             {
                 on_commit(Delta {
                     last_seq: self.projection.last_seq,
                     unsent: Some(self.unsent),
+                    storage: self.storage(),
                     ..Delta::default()
                 });
             }
+            if !pending.published.is_empty() {
+                self.held = Some(pending);
+            }
             return;
         }
-        let batch = Batch {
-            devices: pending
-                .devices
-                .iter()
-                .filter_map(|id| self.projection.devices.get(id).cloned())
-                .collect(),
-            gateways: pending
-                .gateways
-                .iter()
-                .filter_map(|id| self.projection.gateways.get(id).cloned())
-                .collect(),
-            events: pending.events,
-            alarms: pending
-                .alarms
-                .iter()
-                .filter_map(|id| self.projection.alarms.get(*id).cloned())
-                .collect(),
-            alarm_book: pending
-                .book_changed
-                .then(|| self.projection.alarms.state.clone()),
-            outbox: pending.outbox,
-            durable: pending.durable,
-            last_message: pending.last_message,
-            bad_payloads: pending.bad_payloads,
-        };
+        if self
+            .retry
+            .as_ref()
+            .is_some_and(|retry| Instant::now() < retry.at)
+        {
+            self.hold(pending, on_commit);
+            return;
+        }
 
+        let batch = self.batch(&pending);
         match self.store.commit(&batch) {
             Ok(committed) => {
+                if let Some(retry) = self.retry.take() {
+                    tracing::info!(
+                        attempts = retry.attempt,
+                        events = batch.events.len(),
+                        "the database takes writes again; held work saved"
+                    );
+                }
                 self.unsent += committed.outgoing.len() as u64;
                 if let Some(publish) = &self.publish {
                     for outgoing in committed.outgoing {
@@ -394,11 +556,25 @@ impl Writer {
                 }
                 self.meta.last_message = batch.last_message.or(self.meta.last_message);
                 self.meta.bad_payloads += batch.bad_payloads;
+                for (row, _) in &batch.requests {
+                    self.taken_requests.remove(row);
+                }
+                self.send_acks(std::mem::take(&mut pending.acks));
+            }
+            Err(error) if error.fault().is_some() => {
+                self.failed(&error, &pending);
+                self.hold(pending, on_commit);
+                return;
             }
             Err(error) => {
-                // NOTE: the batch is dropped after the error is logged; the
-                // projection is reloaded so memory never runs ahead of the file.
+                // Retrying cannot help an error that is not the disk's: the
+                // batch is dropped after it is logged, requests in it are
+                // refused, and the projection is reloaded so memory never
+                // runs ahead of the file. The messages are acknowledged, as
+                // their redelivery would fail the same way.
                 tracing::error!(%error, events = batch.events.len(), "commit failed; reloading state from the database");
+                self.refuse_requests(&batch.requests, &error);
+                self.send_acks(std::mem::take(&mut pending.acks));
                 match self.store.load_projection() {
                     Ok((projection, meta)) => {
                         self.projection = projection;
@@ -411,19 +587,140 @@ impl Writer {
         }
 
         if let Some(on_commit) = on_commit {
-            let delta = Delta {
-                devices: batch.devices,
-                gateways: batch.gateways,
-                link: self.projection.link.clone(),
-                last_message: self.meta.last_message,
-                bad_payloads: self.meta.bad_payloads,
-                last_seq: self.projection.last_seq,
-                alarms: batch.alarms,
-                alarm_book: batch.alarm_book,
-                refused: pending.refused,
-                unsent: Some(self.unsent),
-            };
-            on_commit(delta);
+            on_commit(self.delta(batch, pending.refused));
+        }
+    }
+
+    /// Builds the transaction for what `pending` holds, with snapshots of
+    /// the rows as they are now.
+    fn batch(&self, pending: &Pending) -> Batch {
+        Batch {
+            devices: pending
+                .devices
+                .iter()
+                .filter_map(|id| self.projection.devices.get(id).cloned())
+                .collect(),
+            gateways: pending
+                .gateways
+                .iter()
+                .filter_map(|id| self.projection.gateways.get(id).cloned())
+                .collect(),
+            events: pending.events.clone(),
+            alarms: pending
+                .alarms
+                .iter()
+                .filter_map(|id| self.projection.alarms.get(*id).cloned())
+                .collect(),
+            alarm_book: pending
+                .book_changed
+                .then(|| self.projection.alarms.state.clone()),
+            outbox: pending.outbox.clone(),
+            durable: pending.durable,
+            last_message: pending.last_message,
+            bad_payloads: pending.bad_payloads,
+            requests: pending.requests.clone(),
+        }
+    }
+
+    fn delta(&self, batch: Batch, refused: Vec<(Uuid, Refusal)>) -> Delta {
+        Delta {
+            devices: batch.devices,
+            gateways: batch.gateways,
+            link: self.projection.link.clone(),
+            last_message: batch.last_message.or(self.meta.last_message),
+            bad_payloads: self.meta.bad_payloads + batch.bad_payloads,
+            last_seq: self.projection.last_seq,
+            alarms: batch.alarms,
+            alarm_book: batch.alarm_book,
+            refused,
+            unsent: Some(self.unsent),
+            storage: self.storage(),
+        }
+    }
+
+    fn storage(&self) -> Storage {
+        match &self.retry {
+            Some(retry) => Storage::Held(retry.fault.clone()),
+            None => Storage::Saved,
+        }
+    }
+
+    /// Schedules the next attempt after a commit the disk refused. The
+    /// first failure of a spell is logged as an error, later ones once
+    /// per attempt, which the backoff keeps rare.
+    fn failed(&mut self, error: &StoreError, pending: &Pending) {
+        let kind = error
+            .fault()
+            .unwrap_or(crate::domain::storage::FaultKind::Io);
+        let attempt = self.retry.as_ref().map_or(1, |retry| retry.attempt + 1);
+        let exponent = attempt.saturating_sub(1).min(8);
+        let wait = RETRY_FIRST.saturating_mul(1 << exponent).min(RETRY_CAP);
+        let now = Timestamp::now();
+        let since = self.retry.as_ref().map_or(now, |retry| retry.fault.since);
+        if attempt == 1 {
+            tracing::error!(%error, ?kind, events = pending.events.len(), actions = pending.actions, "the database refuses writes; holding them in memory and retrying");
+        } else {
+            tracing::warn!(%error, attempt, retry_in_s = wait.as_secs(), "the database still refuses writes");
+        }
+        self.retry = Some(Retry {
+            attempt,
+            at: Instant::now() + wait,
+            fault: StorageFault {
+                kind,
+                since,
+                retry_at: now + wait,
+                held_events: pending.events.len(),
+                held_actions: pending.actions,
+                detail: error.to_string(),
+            },
+        });
+    }
+
+    /// Keeps `pending` for the next attempt and shows the console what it
+    /// holds, so the screen stays live while the disk refuses writes.
+    fn hold(&mut self, pending: Pending, on_commit: Option<&mut OnCommit>) {
+        if let Some(retry) = &mut self.retry {
+            retry.fault.held_events = pending.events.len();
+            retry.fault.held_actions = pending.actions;
+        }
+        if let Some(on_commit) = on_commit {
+            let batch = self.batch(&pending);
+            let refused = pending.refused.clone();
+            on_commit(self.delta(batch, refused));
+        }
+        let mut pending = pending;
+        // Refusals reached the console with the delta above.
+        pending.refused.clear();
+        self.held = Some(pending);
+    }
+
+    /// Refuses the requests of a batch that could not be written, in a
+    /// transaction of their own, so that an attached console hears of it.
+    fn refuse_requests(&mut self, requests: &[(i64, Option<String>)], error: &StoreError) {
+        if requests.is_empty() {
+            return;
+        }
+        let refused = Batch {
+            requests: requests
+                .iter()
+                .map(|(row, _)| (*row, Some(format!("not saved: {error}"))))
+                .collect(),
+            ..Batch::default()
+        };
+        if let Err(error) = self.store.commit(&refused) {
+            tracing::error!(%error, "refusing requests failed");
+        }
+        for (row, _) in requests {
+            self.taken_requests.remove(row);
+        }
+    }
+
+    fn send_acks(&self, acks: Vec<Ack>) {
+        if acks.is_empty() {
+            return;
+        }
+        if let Some(link) = &self.acks {
+            let _ = link.send(acks);
         }
     }
 }

@@ -8,12 +8,14 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::migrations::{self, MigrationError};
 use crate::domain::alarm::book::CLOSED_KEPT;
-use crate::domain::alarm::{Alarm, AlarmBook, BookState};
+use crate::domain::alarm::{Action, Alarm, AlarmBook, BookState};
 pub use crate::domain::outgoing::Outgoing;
 use crate::domain::projection::{LinkRecord, Projection};
+use crate::domain::storage::FaultKind;
 use crate::domain::time::{from_millis, to_millis};
 use crate::domain::{Device, Event, EventBody, Gateway};
 
@@ -45,6 +47,30 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
 }
 
+impl StoreError {
+    /// Returns the kind of fault when the write may succeed later, `None`
+    /// when retrying the same work cannot help (a bug or bad data).
+    pub fn fault(&self) -> Option<FaultKind> {
+        let sql = match self {
+            Self::Sql(error) | Self::Open { error, .. } => error,
+            Self::Migration(MigrationError::Sql(error)) => error,
+            Self::CreateDir { .. } | Self::MoveAside { .. } => return Some(FaultKind::Io),
+            _ => return None,
+        };
+        use rusqlite::ErrorCode;
+        match sql.sqlite_error_code()? {
+            ErrorCode::DiskFull => Some(FaultKind::Full),
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Some(FaultKind::Locked),
+            ErrorCode::SystemIoFailure
+            | ErrorCode::CannotOpen
+            | ErrorCode::ReadOnly
+            | ErrorCode::OutOfMemory
+            | ErrorCode::FileLockingProtocolFailed => Some(FaultKind::Io),
+            _ => None,
+        }
+    }
+}
+
 /// The `meta` values the screens and `status` show.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Meta {
@@ -72,6 +98,24 @@ pub struct Batch {
     pub outbox: Vec<(usize, String, String)>,
     /// Operator actions need `synchronous=FULL`: a power cut must not lose them.
     pub durable: bool,
+    /// Requests from attached consoles settled by this batch: the row and,
+    /// when refused, the reason.
+    pub requests: Vec<(i64, Option<String>)>,
+}
+
+/// An action an attached console handed in, waiting for the recorder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub row: i64,
+    pub action: Action,
+}
+
+/// A request the recorder refused, for the console that made it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefusedRequest {
+    pub row: i64,
+    pub action: Uuid,
+    pub reason: String,
 }
 
 /// Changed rows since a revision, for a console that follows the file.
@@ -320,6 +364,19 @@ impl Store {
                 write_meta(&tx, "alarm_book_rev", &rev.to_string())?;
             }
 
+            let mut settle = tx.prepare_cached(
+                "UPDATE requests SET state = ?2, reason = ?3, done_ms = ?4
+                 WHERE row = ?1 AND state = 'pending'",
+            )?;
+            for (row, refusal) in &batch.requests {
+                let state = if refusal.is_some() {
+                    "refused"
+                } else {
+                    "applied"
+                };
+                settle.execute(params![row, state, refusal, to_millis(Timestamp::now())])?;
+            }
+
             write_meta(&tx, "rev", &rev.to_string())?;
             if let Some(at) = batch.last_message {
                 write_meta(&tx, "last_message_ms", &to_millis(at).to_string())?;
@@ -394,6 +451,82 @@ impl Store {
             Some(text) => Some(serde_json::from_str(&text)?),
             None => None,
         })
+    }
+
+    /// Hands an operator's action to the recorder. Synced in full before it
+    /// returns: once this succeeds, a power cut cannot lose the action. A
+    /// second request with the same action id is ignored.
+    pub fn request(&mut self, action: &Action, at: Timestamp) -> Result<(), StoreError> {
+        let body = serde_json::to_string(action)?;
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let inserted = self.conn.execute(
+            "INSERT INTO requests (action_id, console, body, created_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (action_id) DO NOTHING",
+            params![action.id.to_string(), action.console, body, to_millis(at)],
+        );
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        inserted?;
+        Ok(())
+    }
+
+    /// Requests the recorder has not settled yet, oldest first.
+    pub fn pending_requests(&self, limit: usize) -> Result<Vec<Request>, StoreError> {
+        let mut rows = self.conn.prepare_cached(
+            "SELECT row, body FROM requests WHERE state = 'pending' ORDER BY row LIMIT ?1",
+        )?;
+        let mapped = rows.query_map([limit as i64], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut requests = Vec::new();
+        for pair in mapped {
+            let (row, body) = pair?;
+            requests.push(Request {
+                row,
+                action: serde_json::from_str(&body)?,
+            });
+        }
+        Ok(requests)
+    }
+
+    /// Requests of `console` refused after row `after`, oldest first.
+    pub fn refused_requests(
+        &self,
+        console: &str,
+        after: i64,
+    ) -> Result<Vec<RefusedRequest>, StoreError> {
+        let mut rows = self.conn.prepare_cached(
+            "SELECT row, action_id, reason FROM requests
+             WHERE console = ?1 AND row > ?2 AND state = 'refused' ORDER BY row",
+        )?;
+        let mapped = rows.query_map(params![console, after], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let mut refused = Vec::new();
+        for triple in mapped {
+            let (row, action, reason) = triple?;
+            let Ok(action) = Uuid::parse_str(&action) else {
+                continue;
+            };
+            refused.push(RefusedRequest {
+                row,
+                action,
+                reason: reason.unwrap_or_default(),
+            });
+        }
+        Ok(refused)
+    }
+
+    /// Counts requests waiting for the recorder.
+    pub fn pending_request_count(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM requests WHERE state = 'pending'",
+            [],
+            |row| row.get(0),
+        )?)
     }
 
     /// Outbox rows not yet confirmed by the broker, oldest first.
@@ -586,13 +719,18 @@ impl Store {
         let Some((at_ms, body)) = row else {
             return Ok(None);
         };
-        let online = matches!(
-            serde_json::from_str(&body)?,
-            EventBody::LinkChanged { online: true, .. }
-        );
+        let EventBody::LinkChanged {
+            online,
+            session_lost,
+            ..
+        } = serde_json::from_str(&body)?
+        else {
+            return Ok(None);
+        };
         Ok(Some(LinkRecord {
             online,
             since: from_millis(at_ms),
+            session_lost,
         }))
     }
 }

@@ -64,6 +64,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX outbox_unsent ON outbox (sent_ms, seq);
     ",
+    // 3: operator actions handed in by attached consoles for the recorder.
+    "
+    CREATE TABLE requests (
+        row        INTEGER PRIMARY KEY AUTOINCREMENT,
+        action_id  TEXT    NOT NULL UNIQUE,
+        console    TEXT    NOT NULL,
+        body       TEXT    NOT NULL,
+        created_ms INTEGER NOT NULL,
+        state      TEXT    NOT NULL DEFAULT 'pending',
+        reason     TEXT,
+        done_ms    INTEGER
+    );
+    CREATE INDEX requests_pending ON requests (state, row);
+    ",
 ];
 
 /// The schema version this build writes.

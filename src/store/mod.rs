@@ -7,4 +7,7 @@
 mod database;
 mod migrations;
 
-pub use database::{Batch, Changes, Committed, Meta, Outgoing, Store, StoreError, Summary};
+pub use crate::domain::storage::FaultKind;
+pub use database::{
+    Batch, Changes, Committed, Meta, Outgoing, RefusedRequest, Request, Store, StoreError, Summary,
+};

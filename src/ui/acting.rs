@@ -322,6 +322,10 @@ pub fn refusal_text(app: &App, lang: Lang, alarm: Option<u64>, refusal: &Refusal
         Refusal::ShelveTime { max_h } => *max_h,
         _ => 0,
     };
+    let reason = match refusal {
+        Refusal::ByRecorder(reason) => reason.as_str(),
+        _ => "",
+    };
     lang.tf(
         &format!("refusal.{}", refusal.code()),
         &[
@@ -329,6 +333,7 @@ pub fn refusal_text(app: &App, lang: Lang, alarm: Option<u64>, refusal: &Refusal
             ("purpose", &purpose),
             ("device", &device),
             ("max_h", &max_h),
+            ("reason", &reason),
         ],
     )
 }

@@ -171,6 +171,7 @@ fn apply_feed(app: &mut App, message: Feed, before: &mut Before) {
         Feed::Role(role) => app.role = role,
         Feed::Warning(warning) => app.warnings.push(warning),
         Feed::Refused(id, refusal) => app.refused.push((id, refusal)),
+        Feed::Storage(storage) => app.set_storage(storage),
     }
 }
 

@@ -50,6 +50,7 @@ pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
     }
     let banner = ui.banner_at(ctx.now);
     let message = ui.message_at(ctx.now);
+    let notice = views::chrome::standing_notice(app, ctx);
     let [
         header,
         tabs,
@@ -61,7 +62,7 @@ pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
     ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(u16::from(!app.warnings.is_empty())),
+        Constraint::Length(u16::from(notice.is_some())),
         Constraint::Length(u16::from(banner.is_some())),
         Constraint::Min(0),
         Constraint::Length(u16::from(message.is_some())),
@@ -69,7 +70,7 @@ pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
     ])
     .areas(area);
 
-    if let Some(text) = app.warnings.last() {
+    if let Some(text) = &notice {
         views::chrome::warning(frame, warning, text, ctx);
     }
     if let Some(banner) = banner {

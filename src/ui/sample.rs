@@ -541,6 +541,7 @@ fn sample_devices(b: &mut Builder) {
         EventBody::LinkChanged {
             online: true,
             detail: String::new(),
+            session_lost: false,
         },
     );
     let mut sos = spec(

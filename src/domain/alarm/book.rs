@@ -100,6 +100,10 @@ pub enum Refusal {
     NothingSounding,
     #[error("device {0} is already in that service state")]
     ServiceUnchanged(String),
+    /// Refused by the recorder for a console attached to it; the recorder's
+    /// reason, in English.
+    #[error("the recorder refused the action: {0}")]
+    ByRecorder(String),
 }
 
 impl Refusal {
@@ -107,6 +111,7 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unknown(_) => "unknown",
+            Self::ByRecorder(_) => "by_recorder",
             Self::Closed(_) => "closed",
             Self::AlreadyAcknowledged(_) => "already_acknowledged",
             Self::ShelveP1 => "shelve_p1",

@@ -224,6 +224,43 @@ pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, scopes: &[Scope], ctx
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.dim()), area);
 }
 
+/// How long after a reconnect the warning about a lost session stays up.
+const SESSION_LOST_SHOWN: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
+
+/// The line that must stay in view, most urgent first: writes the database
+/// refuses, a reconnect that may have missed messages, then the newest
+/// warning of this session.
+pub fn standing_notice(app: &App, ctx: &Ctx) -> Option<String> {
+    let lang = ctx.lang;
+    if let Some(fault) = &app.storage {
+        let key = match fault.kind {
+            crate::domain::storage::FaultKind::Full => "storage.full",
+            crate::domain::storage::FaultKind::Locked => "storage.locked",
+            crate::domain::storage::FaultKind::Io => "storage.io",
+        };
+        return Some(lang.tf(
+            key,
+            &[
+                ("since", &local_time(fault.since, ctx)),
+                ("actions", &fault.held_actions),
+                ("events", &fault.held_events),
+                ("at", &local_time(fault.retry_at, ctx)),
+            ],
+        ));
+    }
+    if let Some(link) = &app.projection.link
+        && link.online
+        && link.session_lost
+        && ctx.now.duration_since(link.since) < SESSION_LOST_SHOWN
+    {
+        return Some(lang.tf(
+            "link.session_lost",
+            &[("since", &local_time(link.since, ctx))],
+        ));
+    }
+    app.warnings.last().cloned()
+}
+
 /// Draws the newest standing warning across the full width, reversed, so it
 /// cannot be missed or mistaken for data.
 pub fn warning(frame: &mut Frame, area: Rect, text: &str, ctx: &Ctx) {
