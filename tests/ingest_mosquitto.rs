@@ -253,6 +253,7 @@ fn serve_survives_broker_restart() {
         let projection = projection(&database)?;
         let recorded = projection.devices.get("door-000")?.reported.is_some();
         let link = projection.link.filter(|link| link.online)?;
+        assert!(!link.session_lost, "a first connection loses no session");
         recorded.then_some(link.since)
     });
 
@@ -268,6 +269,14 @@ fn serve_survives_broker_restart() {
         let link = projection(&database)?.link?;
         (link.online && link.since > first_online).then_some(link.since)
     });
+    // The broker was killed before it saved its sessions: the recorder
+    // must say that messages may be missing.
+    let status = home.status_json(&database);
+    assert_eq!(
+        status["link"]["session_lost"],
+        Value::Bool(true),
+        "the reconnect found no session: {status}"
+    );
 
     // The restarted broker lost its sessions, so these arrive only if serve
     // subscribed again: one retained state, and a live event published until

@@ -538,3 +538,80 @@ fn waiting_actions_are_counted_on_the_tab_line() {
     let none = screen_text(&render(&app, &UiState::default(), Lang::ZhCn, 80, 24));
     assert!(!none.contains("待发送"), "nothing waits, nothing shown");
 }
+
+/// The sample app with its writes held because the disk is full.
+fn disk_full_app() -> App {
+    use guardroom::domain::storage::{FaultKind, StorageFault};
+    let mut app = sample_app();
+    app.storage = Some(StorageFault {
+        kind: FaultKind::Full,
+        since: sample_now() - jiff::SignedDuration::from_mins(3),
+        retry_at: sample_now() + jiff::SignedDuration::from_secs(20),
+        held_events: 412,
+        held_actions: 2,
+        detail: "database or disk is full".into(),
+    });
+    app
+}
+
+#[test]
+fn disk_full_notice_zh_80x24() {
+    let backend = render(&disk_full_app(), &UiState::default(), Lang::ZhCn, 80, 24);
+    insta::assert_snapshot!(backend);
+}
+
+#[test]
+fn disk_full_notice_en_80x24() {
+    let backend = render(&disk_full_app(), &UiState::default(), Lang::En, 80, 24);
+    insta::assert_snapshot!(backend);
+}
+
+#[test]
+fn disk_full_notice_outranks_a_standing_warning() {
+    let mut app = disk_full_app();
+    app.warnings.push("an older warning".into());
+    let text = screen_text(&render(&app, &UiState::default(), Lang::ZhCn, 80, 24));
+    let notice = text.lines().nth(2).unwrap_or_default();
+    assert!(notice.contains("磁盘已满"), "notice line: {notice}");
+    assert!(notice.contains("2 条操作"), "notice line: {notice}");
+    assert!(notice.contains("20:00:20 重试"), "notice line: {notice}");
+
+    app.storage = None;
+    let text = screen_text(&render(&app, &UiState::default(), Lang::ZhCn, 80, 24));
+    assert!(
+        text.lines()
+            .nth(2)
+            .unwrap_or_default()
+            .contains("an older warning")
+    );
+}
+
+#[test]
+fn lost_session_is_shown_for_a_while_after_the_reconnect() {
+    let mut app = sample_app();
+    let link = app.projection.link.as_mut().expect("the sample has a link");
+    link.online = true;
+    link.session_lost = true;
+    link.since = sample_now() - jiff::SignedDuration::from_mins(5);
+    let text = screen_text(&render(&app, &UiState::default(), Lang::ZhCn, 80, 24));
+    assert!(
+        text.lines()
+            .nth(2)
+            .unwrap_or_default()
+            .contains("没有保留会话"),
+        "{text}"
+    );
+    let en = screen_text(&render(&app, &UiState::default(), Lang::En, 160, 48));
+    assert!(
+        en.contains("messages sent while this console was away may be missing"),
+        "{en}"
+    );
+
+    let link = app.projection.link.as_mut().unwrap();
+    link.since = sample_now() - jiff::SignedDuration::from_mins(45);
+    let later = screen_text(&render(&app, &UiState::default(), Lang::ZhCn, 80, 24));
+    assert!(
+        !later.contains("没有保留会话"),
+        "the notice has gone: {later}"
+    );
+}

@@ -49,6 +49,8 @@ pub struct AlarmSummary {
     pub rate_10min: u32,
     /// Operator actions and escalations committed but not yet confirmed by the broker.
     pub unsent_messages: i64,
+    /// Actions attached consoles handed in that the recorder has not taken yet.
+    pub waiting_requests: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -59,6 +61,9 @@ pub struct LinkSummary {
     /// The state in the newest link event, whatever the recorder's state.
     pub recorded_state: Option<&'static str>,
     pub since: Option<Timestamp>,
+    /// The recorded online spell began with a reconnect that found no
+    /// session on the broker: messages sent meanwhile may be missing.
+    pub session_lost: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -126,6 +131,7 @@ pub fn read(database: &Path, now: Timestamp, liveness: Liveness) -> Result<Statu
         flood: book.in_flood(),
         rate_10min: book.rate(now, FLOOD_WINDOW_S),
         unsent_messages: store.unsent_count()?,
+        waiting_requests: store.pending_request_count()?,
     };
 
     Ok(Status {
@@ -137,6 +143,10 @@ pub fn read(database: &Path, now: Timestamp, liveness: Liveness) -> Result<Statu
             state,
             recorded_state,
             since: projection.link.as_ref().map(|link| link.since),
+            session_lost: projection
+                .link
+                .as_ref()
+                .is_some_and(|link| link.session_lost),
         },
         last_message: meta.last_message,
         bad_payloads: meta.bad_payloads,
