@@ -430,3 +430,62 @@ fn message_is_acknowledged_only_after_it_is_saved() {
         started.elapsed()
     );
 }
+
+#[test]
+fn wal_stays_bounded_while_a_console_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("guardroom.sqlite");
+    let devices: Vec<String> = (0..50).map(|index| format!("smoke-{index}")).collect();
+    let names: Vec<&str> = devices.iter().map(String::as_str).collect();
+    let mut writer = writer(&path, &names);
+
+    // An attached console follows the file the whole time.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let follower = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let mut seen = 0_usize;
+            guardroom::app::follow::follow(
+                path,
+                0,
+                "duty-2",
+                |_| {
+                    seen += 1;
+                    true
+                },
+                stopped,
+            )
+            .expect("following the file");
+            seen
+        })
+    };
+
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    let mut largest = 0;
+    for batch in 0..120 {
+        let events: Vec<Input> = (0..250)
+            .map(|index| {
+                smoke_event(
+                    &devices[index % devices.len()],
+                    &format!("b{batch}-{index}"),
+                )
+            })
+            .collect();
+        writer.process(events, None);
+        largest = largest.max(std::fs::metadata(&wal).map_or(0, |meta| meta.len()));
+    }
+    let _ = stop.send(true);
+    let deltas = follower.join().expect("the follower thread");
+
+    let database = std::fs::metadata(&path).unwrap().len();
+    eprintln!(
+        "largest WAL {largest} bytes, database {database} bytes, follower saw {deltas} deltas"
+    );
+    assert!(deltas > 0, "the follower saw the commits");
+    assert!(
+        database > 2 * largest,
+        "the WAL ({largest} bytes) stays well below the log it wrote ({database} bytes)"
+    );
+    assert!(largest < 16 * 1024 * 1024, "WAL grew to {largest} bytes");
+    assert_eq!(integrity(&path), "ok");
+}

@@ -19,6 +19,9 @@ use crate::domain::storage::FaultKind;
 use crate::domain::time::{from_millis, to_millis};
 use crate::domain::{Device, Event, EventBody, Gateway};
 
+/// Size the WAL file is cut back to after a checkpoint, in bytes.
+const WAL_SIZE_LIMIT: i64 = 8 * 1024 * 1024;
+
 /// How long a writer waits for another writer's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -165,6 +168,9 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Checkpoints reuse the WAL from its start; this also cuts the file
+        // back after one, so a burst does not leave a large file behind.
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         migrations::migrate(&mut conn)?;
         Ok(Self {
             conn,
