@@ -128,7 +128,11 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
 
     let mut problems = Vec::new();
     for key in table.keys() {
-        if !["site", "broker", "storage", "console", "alarms", "devices"].contains(&key.as_str()) {
+        if ![
+            "site", "broker", "storage", "console", "alarms", "adapters", "devices",
+        ]
+        .contains(&key.as_str())
+        {
             problems.push(Problem {
                 key: key.clone(),
                 reason: lang.t("config.unknown_section").to_owned(),
@@ -141,6 +145,8 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
     let mut storage: Storage = section(&table, "storage", &mut problems);
     let console: Console = section(&table, "console", &mut problems);
     let alarms: Alarms = section(&table, "alarms", &mut problems);
+    let adapters: crate::ingest::adapters::AdaptersConfig =
+        section(&table, "adapters", &mut problems);
     let entries = device_entries(&table, &mut problems);
 
     check_site(&site, lang, &mut problems);
@@ -148,6 +154,7 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
     check_console(&console, lang, &mut problems);
     check_devices(&entries, lang, &mut problems);
     check_alarms(&alarms, &entries, lang, &mut problems);
+    check_adapters(&adapters, lang, &mut problems);
 
     let password = read_password(&broker, base, lang, &mut problems);
     let ca_pem = broker.ca_file.as_ref().and_then(|path| {
@@ -178,6 +185,7 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
         storage,
         console,
         alarms,
+        adapters,
         devices: entries
             .into_iter()
             .map(|(_, entry)| entry.into_spec())
@@ -288,6 +296,46 @@ fn device_entries(table: &toml::Table, problems: &mut Vec<Problem>) -> Vec<(usiz
         }
     }
     entries
+}
+
+/// Checks each adapter's base topic and device mappings.
+fn check_adapters(
+    adapters: &crate::ingest::adapters::AdaptersConfig,
+    lang: Lang,
+    problems: &mut Vec<Problem>,
+) {
+    for (name, base_topic, mappings) in adapters.sections() {
+        if base_topic.is_empty()
+            || base_topic.starts_with('/')
+            || base_topic.ends_with('/')
+            || base_topic.contains(['+', '#'])
+            || sanitize(base_topic) != base_topic
+        {
+            problems.push(Problem {
+                key: format!("adapters.{name}.base_topic"),
+                reason: lang.tf("config.bad_topic", &[("value", &base_topic)]),
+            });
+        }
+        for (source, mapping) in mappings {
+            let key = |field: &str| format!("adapters.{name}.devices.\"{source}\".{field}");
+            if let Some(id) = &mapping.id
+                && (!is_clean_id(id) || id.len() > MAX_ID_BYTES || id.contains(['+', '#']))
+            {
+                problems.push(Problem {
+                    key: key("id"),
+                    reason: lang.tf("config.bad_id", &[("value", id)]),
+                });
+            }
+            if let Some(priority) = &mapping.priority
+                && Priority::parse(priority).is_none()
+            {
+                problems.push(Problem {
+                    key: key("priority"),
+                    reason: lang.tf("config.bad_priority", &[("value", priority)]),
+                });
+            }
+        }
+    }
 }
 
 fn check_site(site: &Site, lang: Lang, problems: &mut Vec<Problem>) {

@@ -21,6 +21,8 @@ pub struct Config {
     pub storage: Storage,
     pub console: Console,
     pub alarms: Alarms,
+    /// Systems the site already runs, read in their own formats.
+    pub adapters: crate::ingest::adapters::AdaptersConfig,
     pub devices: Vec<DeviceSpec>,
     /// Broker password read from the file or variable the config names.
     pub password: Option<String>,
@@ -330,6 +332,7 @@ impl Config {
             flap_count: alarms.flap_count,
             held_open_s: alarms.held_open_s,
             flood_threshold: alarms.flood_threshold,
+            device_priorities: crate::ingest::adapters::device_priorities(&self.adapters),
         }
     }
 

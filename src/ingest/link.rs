@@ -9,6 +9,7 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, Transport};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
+use super::adapters::{Adapters, Message};
 use super::decode::{Limits, decode};
 use super::errors::BadPayloads;
 use super::topic::{Route, TopicRoot};
@@ -158,7 +159,15 @@ pub async fn run<S: From<Inbound> + Send + 'static>(
         ..options
     };
     run_publishing(
-        options, root, limits, inbound, outgoing, acks, state, shutdown,
+        options,
+        root,
+        limits,
+        Adapters::default(),
+        inbound,
+        outgoing,
+        acks,
+        state,
+        shutdown,
     )
     .await;
 }
@@ -173,6 +182,7 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
     options: LinkOptions,
     root: TopicRoot,
     limits: Limits,
+    mut adapters: Adapters,
     inbound: mpsc::Sender<S>,
     mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
     mut acks: mpsc::UnboundedReceiver<Vec<Ack>>,
@@ -185,7 +195,10 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
     eventloop
         .network_options
         .set_connection_timeout(options.connect_timeout.as_secs().max(1));
-    let filters = root.subscriptions();
+    let mut filters = root.subscriptions();
+    filters.extend(adapters.subscriptions());
+    let mut adapter_ticks = tokio::time::interval(Duration::from_secs(1));
+    adapter_ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut bad = BadPayloads::default();
     let mut attempt: u32 = 1;
     let mut offline_since: Option<Timestamp> = None;
@@ -210,6 +223,18 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
             }
             Some(batch) = acks.recv() => {
                 unacked.extend(batch.into_iter().filter(|ack| ack.connection == connection));
+                continue;
+            }
+            _ = adapter_ticks.tick(), if !adapters.is_empty() => {
+                let received = Timestamp::now();
+                let mut closed = false;
+                for observation in adapters.tick(received) {
+                    let message = Inbound::Observed { observation, received };
+                    closed |= inbound.send(message.into()).await.is_err();
+                }
+                if closed {
+                    break;
+                }
                 continue;
             }
             polled = eventloop.poll() => polled,
@@ -255,8 +280,15 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
                 let received = Timestamp::now();
-                let message = route_publish(&root, &limits, &mut bad, &publish, received);
-                if inbound.send(message.into()).await.is_err() {
+                let messages = match adapted(&mut adapters, &root, &publish, received) {
+                    Some(messages) => messages,
+                    None => vec![route_publish(&root, &limits, &mut bad, &publish, received)],
+                };
+                let mut closed = false;
+                for message in messages {
+                    closed |= inbound.send(message.into()).await.is_err();
+                }
+                if closed {
                     break;
                 }
                 if options.manual_acks && publish.qos != QoS::AtMostOnce {
@@ -394,6 +426,42 @@ impl Outbox {
     fn acknowledged(&mut self, pkid: u16) -> Option<i64> {
         self.in_flight.remove(&pkid).map(|message| message.seq)
     }
+}
+
+/// Hands a message outside the native root to the adapters. `None` when
+/// no adapter owns its topic.
+fn adapted(
+    adapters: &mut Adapters,
+    root: &TopicRoot,
+    publish: &rumqttc::Publish,
+    received: Timestamp,
+) -> Option<Vec<Inbound>> {
+    if adapters.is_empty() || publish.topic.starts_with(root.prefix()) {
+        return None;
+    }
+    let message = Message {
+        topic: &publish.topic,
+        payload: &publish.payload,
+        retained: publish.retain,
+        received,
+    };
+    let observations = adapters.handle(&message)?;
+    if observations.is_empty() {
+        // Still a sign of life from the broker.
+        return Some(vec![Inbound::Unattributed {
+            received,
+            bad: false,
+        }]);
+    }
+    Some(
+        observations
+            .into_iter()
+            .map(|observation| Inbound::Observed {
+                observation,
+                received,
+            })
+            .collect(),
+    )
 }
 
 /// Routes and decodes one publish into what the recorder receives.

@@ -5,6 +5,7 @@
 //! after `sanitize` has cleaned every string, and the recorder takes it from
 //! there. Nothing here knows about screens or SQLite.
 
+pub mod adapters;
 pub mod decode;
 pub mod errors;
 pub mod link;

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::app::{ActError, Submit};
 use crate::config::Config;
+use crate::ingest::adapters::Adapters;
 use crate::ingest::link::{self, LinkOptions};
 use crate::ingest::{Limits, LinkState, TopicRoot};
 use crate::store::{Store, StoreError};
@@ -136,6 +137,7 @@ impl Recorder {
             options,
             root,
             Limits::default(),
+            Adapters::new(&config.adapters),
             inbound_tx,
             publish_rx,
             ack_rx,

@@ -50,6 +50,8 @@ pub struct AlarmRules {
     pub held_open_s: u32,
     /// More new alarms than this within the flood window is a flood.
     pub flood_threshold: u32,
+    /// Priorities set for single devices, over their condition's.
+    pub device_priorities: BTreeMap<String, Priority>,
 }
 
 impl Default for AlarmRules {
@@ -62,11 +64,20 @@ impl Default for AlarmRules {
             flap_count: 3,
             held_open_s: 120,
             flood_threshold: 10,
+            device_priorities: BTreeMap::new(),
         }
     }
 }
 
 impl AlarmRules {
+    /// The priority of `condition` on `device`: the device's own when set.
+    pub fn priority_of(&self, condition: Condition, device: &str) -> Priority {
+        self.device_priorities
+            .get(device)
+            .copied()
+            .unwrap_or_else(|| self.priority(condition))
+    }
+
     pub fn priority(&self, condition: Condition) -> Priority {
         self.priorities
             .get(&condition)
@@ -118,7 +129,7 @@ impl<'a> Out<'a> {
         text: Option<String>,
     ) {
         let spec = &device.spec;
-        let priority = self.rules.priority(condition);
+        let priority = self.rules.priority_of(condition, &spec.id);
         let raise = Raise {
             alarm: self.next_id,
             source: spec.id.clone(),

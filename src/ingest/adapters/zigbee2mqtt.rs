@@ -1,0 +1,37 @@
+//! Zigbee2MQTT.
+
+use serde::Deserialize;
+
+use super::{Adapter, Mappings};
+
+/// Prefix of our ids for this source's devices, e.g. `z2m-front-door`.
+pub const ID_PREFIX: &str = "z2m";
+
+/// The `[adapters.zigbee2mqtt]` section.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub enabled: bool,
+    pub base_topic: String,
+    /// Our inventory's view of the source's devices, by their source name.
+    pub devices: Mappings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            base_topic: "zigbee2mqtt".into(),
+            devices: Mappings::new(),
+        }
+    }
+}
+
+/// The adapter when the configuration switches it on.
+pub fn build(config: &Config) -> Option<Box<dyn Adapter>> {
+    if !config.enabled {
+        return None;
+    }
+    // TODO: decode Zigbee2MQTT messages.
+    None
+}
