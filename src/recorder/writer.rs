@@ -534,7 +534,7 @@ impl Writer {
             return;
         }
 
-        let batch = self.batch(&pending);
+        let batch = self.batch(&mut pending);
         match self.store.commit(&batch) {
             Ok(committed) => {
                 if let Some(retry) = self.retry.take() {
@@ -562,6 +562,10 @@ impl Writer {
                 self.send_acks(std::mem::take(&mut pending.acks));
             }
             Err(error) if error.fault().is_some() => {
+                // The work goes back to be held, in its order.
+                pending.events = batch.events;
+                pending.outbox = batch.outbox;
+                pending.requests = batch.requests;
                 self.failed(&error, &pending);
                 self.hold(pending, on_commit);
                 return;
@@ -592,8 +596,20 @@ impl Writer {
     }
 
     /// Builds the transaction for what `pending` holds, with snapshots of
-    /// the rows as they are now.
-    fn batch(&self, pending: &Pending) -> Batch {
+    /// the rows as they are now. The events, messages and requests move
+    /// into the batch.
+    fn batch(&self, pending: &mut Pending) -> Batch {
+        Batch {
+            events: std::mem::take(&mut pending.events),
+            outbox: std::mem::take(&mut pending.outbox),
+            requests: std::mem::take(&mut pending.requests),
+            ..self.snapshot(pending)
+        }
+    }
+
+    /// The rows `pending` touched as they are now, without its events: what
+    /// the screen needs.
+    fn snapshot(&self, pending: &Pending) -> Batch {
         Batch {
             devices: pending
                 .devices
@@ -605,7 +621,6 @@ impl Writer {
                 .iter()
                 .filter_map(|id| self.projection.gateways.get(id).cloned())
                 .collect(),
-            events: pending.events.clone(),
             alarms: pending
                 .alarms
                 .iter()
@@ -614,11 +629,10 @@ impl Writer {
             alarm_book: pending
                 .book_changed
                 .then(|| self.projection.alarms.state.clone()),
-            outbox: pending.outbox.clone(),
             durable: pending.durable,
             last_message: pending.last_message,
             bad_payloads: pending.bad_payloads,
-            requests: pending.requests.clone(),
+            ..Batch::default()
         }
     }
 
@@ -684,9 +698,9 @@ impl Writer {
             retry.fault.held_actions = pending.actions;
         }
         if let Some(on_commit) = on_commit {
-            let batch = self.batch(&pending);
+            let rows = self.snapshot(&pending);
             let refused = pending.refused.clone();
-            on_commit(self.delta(batch, refused));
+            on_commit(self.delta(rows, refused));
         }
         let mut pending = pending;
         // Refusals reached the console with the delta above.
