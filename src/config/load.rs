@@ -155,6 +155,8 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
     check_devices(&entries, lang, &mut problems);
     check_alarms(&alarms, &entries, lang, &mut problems);
     check_adapters(&adapters, lang, &mut problems);
+    adapters.home_assistant.check(lang, &mut problems);
+    adapters.frigate.check(lang, &mut problems);
 
     let password = read_password(&broker, base, lang, &mut problems);
     let ca_pem = broker.ca_file.as_ref().and_then(|path| {

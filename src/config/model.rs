@@ -79,7 +79,11 @@ impl Default for Broker {
             ca_file: None,
             keep_alive_s: 30,
             connect_timeout_s: 10,
-            max_packet_bytes: 1024 * 1024,
+            // A retained message over the limit makes the client drop the
+            // connection, and the broker sends it again on every
+            // subscribe: Zigbee2MQTT's device list of a large network
+            // passes 1 MiB, so the default leaves room.
+            max_packet_bytes: 16 * 1024 * 1024,
             retry_max_s: 60,
         }
     }

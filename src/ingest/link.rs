@@ -197,6 +197,7 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
         .set_connection_timeout(options.connect_timeout.as_secs().max(1));
     let mut filters = root.subscriptions();
     filters.extend(adapters.subscriptions());
+    let mut learned = Learned::default();
     let mut adapter_ticks = tokio::time::interval(Duration::from_secs(1));
     adapter_ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut bad = BadPayloads::default();
@@ -214,6 +215,7 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
         if online {
             outbox.hand_over(&client);
             send_acks(&client, &mut unacked, connection);
+            learned.subscribe(&client);
         }
         let polled = tokio::select! {
             _ = shutdown.changed() => break,
@@ -262,6 +264,7 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
                         tracing::error!(%filter, %error, "subscribe request failed");
                     }
                 }
+                learned.renew();
                 state.send_replace(LinkState {
                     status: LinkStatus::Online { since },
                     session_present: Some(ack.session_present),
@@ -291,6 +294,7 @@ pub async fn run_publishing<S: From<Inbound> + Send + 'static>(
                 if closed {
                     break;
                 }
+                learned.add(adapters.take_new_subscriptions());
                 if options.manual_acks && publish.qos != QoS::AtMostOnce {
                     let ack = Ack {
                         pkid: publish.pkid,
@@ -364,6 +368,53 @@ fn send_acks(client: &AsyncClient, unacked: &mut std::collections::VecDeque<Ack>
         if client.try_ack(&publish).is_err() {
             unacked.push_front(ack);
             break;
+        }
+    }
+}
+
+/// Topic filters the adapters learned while running, such as the state
+/// topics a discovery message names. They are subscribed in batches while
+/// the client's queue has room, and again on every connection.
+#[derive(Default)]
+struct Learned {
+    all: Vec<String>,
+    waiting: std::collections::VecDeque<String>,
+}
+
+impl Learned {
+    /// Filters per SUBSCRIBE packet.
+    const BATCH: usize = 64;
+
+    fn add(&mut self, filters: Vec<String>) {
+        for filter in filters {
+            if rumqttc::valid_filter(&filter) {
+                self.waiting.push_back(filter.clone());
+                self.all.push(filter);
+            } else {
+                let filter = super::sanitize::sanitize(&filter);
+                tracing::warn!(%filter, "an adapter asked for an invalid topic filter; ignored");
+            }
+        }
+    }
+
+    /// Queues every learned filter again, for a new connection.
+    fn renew(&mut self) {
+        self.waiting = self.all.iter().cloned().collect();
+    }
+
+    fn subscribe(&mut self, client: &AsyncClient) {
+        while !self.waiting.is_empty() {
+            let take = self.waiting.len().min(Self::BATCH);
+            let batch = self
+                .waiting
+                .iter()
+                .take(take)
+                .map(|filter| rumqttc::SubscribeFilter::new(filter.clone(), QoS::AtLeastOnce));
+            // A full queue is retried on the next turn of the loop.
+            if client.try_subscribe_many(batch).is_err() {
+                break;
+            }
+            self.waiting.drain(..take);
         }
     }
 }

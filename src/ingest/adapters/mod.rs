@@ -47,6 +47,13 @@ pub trait Adapter: Send {
     fn tick(&mut self, _now: Timestamp) -> Vec<Observation> {
         Vec::new()
     }
+
+    /// Topic filters learned since the last call, such as the state topics
+    /// a discovery message names. The link subscribes to them at once and
+    /// again on every reconnect.
+    fn take_new_subscriptions(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The `[adapters]` section of the configuration.
@@ -159,6 +166,14 @@ impl Adapters {
         self.list
             .iter_mut()
             .flat_map(|adapter| adapter.tick(now))
+            .collect()
+    }
+
+    /// Collects the filters the adapters learned since the last call.
+    pub fn take_new_subscriptions(&mut self) -> Vec<String> {
+        self.list
+            .iter_mut()
+            .flat_map(|adapter| adapter.take_new_subscriptions())
             .collect()
     }
 }
