@@ -5,12 +5,15 @@
 //! replay of the same log always yields the same state.
 
 pub mod alarm;
+pub mod care;
 pub mod device;
 pub mod event;
 pub mod observation;
 pub mod outgoing;
+pub mod privacy;
 pub mod projection;
 pub mod storage;
+pub mod ticket;
 pub mod time;
 
 pub use device::{
