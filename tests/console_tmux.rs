@@ -103,6 +103,16 @@ fn console_line(home: &Home, config: &Path, database: &Path, lang: &str) -> Stri
     )
 }
 
+/// Everything the consoles of `home` logged so far.
+fn read_logs(home: &Home) -> String {
+    let folder = home.path().join("state").join("guardroom").join("logs");
+    let mut logs = String::new();
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        logs.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+    }
+    logs
+}
+
 fn process_alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -198,6 +208,12 @@ fn second_console_attaches_and_takes_over() {
     tmux.tmux(&["kill-session", "-t", "first"]);
     wait_gone(first);
     tmux.wait_for("second", "recorder");
+    // Its terminal was gone when it restored it: that must not panic.
+    let logs = read_logs(&home);
+    assert!(
+        logs.contains("termination signal") && !logs.contains("panicked"),
+        "the console closed without a panic:\n{logs}"
+    );
 
     publisher.publish(
         "gr/v1/twosite/dev/gate-1/state",

@@ -59,7 +59,8 @@ pub fn follow(
                 .into_iter()
                 .map(|refused| (refused.action, Refusal::ByRecorder(refused.reason)))
                 .collect(),
-            unsent: store.unsent_count().ok().map(|count| count.max(0) as u64),
+            // Actions handed in but not yet taken by the recorder wait too.
+            unsent: waiting(&store),
             storage: Default::default(),
         };
         if !deliver(delta) {
@@ -67,4 +68,12 @@ pub fn follow(
         }
     }
     Ok(())
+}
+
+/// Actions waiting anywhere between this console and the broker: handed
+/// in but not yet taken by the recorder, or taken but not yet confirmed.
+fn waiting(store: &Store) -> Option<u64> {
+    let unsent = store.unsent_count().ok()?;
+    let requests = store.pending_request_count().ok()?;
+    Some((unsent + requests).max(0) as u64)
 }

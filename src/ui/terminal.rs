@@ -2,6 +2,7 @@
 //! return, error, and panic (the panic is also written to the log).
 
 use std::io::{self, Stdout};
+use std::mem::ManuallyDrop;
 
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
@@ -15,7 +16,10 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// Restores the terminal when dropped.
 pub struct TerminalGuard {
-    pub terminal: Term,
+    /// Never dropped: ratatui's own drop shows the cursor and prints to
+    /// stderr when that fails, which panics once the terminal is gone (a
+    /// closed SSH session or tmux pane). `restore` shows the cursor instead.
+    pub terminal: ManuallyDrop<Term>,
 }
 
 impl TerminalGuard {
@@ -31,7 +35,9 @@ impl TerminalGuard {
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         terminal.hide_cursor()?;
         terminal.clear()?;
-        Ok(Self { terminal })
+        Ok(Self {
+            terminal: ManuallyDrop::new(terminal),
+        })
     }
 }
 
