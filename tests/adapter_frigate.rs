@@ -7,17 +7,15 @@ mod support;
 use std::path::Path;
 
 use guardroom::domain::Observation;
-use guardroom::domain::Projection;
 use guardroom::domain::alarm::{Condition, Disposition, ExternalAlarm, Priority};
 use guardroom::domain::device::{DeviceKind, ReportedState};
 use guardroom::domain::observation::SelfDescription;
 use guardroom::i18n::Lang;
 use guardroom::ingest::adapters::frigate::{self, AlarmSource, Config, GATEWAY_ID};
 use guardroom::ingest::adapters::{Adapter, DeviceMapping, Mappings, Message};
-use guardroom::store::Store;
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use support::{Broker, DEADLINE, Home, Publisher, Running, wait_for};
+use support::{Broker, DEADLINE, Home, Publisher, projection, wait_for};
 
 const GATE: &str = "east-gate-cam";
 
@@ -35,6 +33,7 @@ fn mappings() -> Mappings {
             building: Some("东区".into()),
             zone: Some("东门".into()),
             priority: None,
+            interval_s: None,
         },
     );
     devices
@@ -128,6 +127,7 @@ fn gate_description() -> SelfDescription {
         building: Some("东区".into()),
         zone: Some("东门".into()),
         gateway: Some(GATEWAY_ID.into()),
+        interval_s: None,
     }
 }
 
@@ -563,6 +563,40 @@ fn stats_heartbeat_and_fallback() {
 }
 
 #[test]
+fn intervals_from_mapping_and_adapter() {
+    let mut mapped = mappings();
+    mapped
+        .get_mut("gate_cam")
+        .expect("the gate camera is mapped")
+        .interval_s = Some(60);
+    let mut rig = Rig::new(&Config {
+        devices: mapped,
+        interval_s: Some(120),
+        ..config()
+    });
+    let interval = |observations: &[Observation]| match observations {
+        [Observation::State { describes, .. }] => describes.interval_s,
+        other => panic!("expected one state, got {other:?}"),
+    };
+    let gate = rig.live(0, "frigate/gate_cam/status/detect", "online");
+    assert_eq!(interval(&gate), Some(60), "the mapping's interval wins");
+    let garage = rig.live(1, "frigate/garage_cam/status/detect", "online");
+    assert_eq!(
+        interval(&garage),
+        Some(120),
+        "an unmapped camera takes the adapter's"
+    );
+
+    let mut plain = Rig::new(&config());
+    let gate = plain.live(0, "frigate/gate_cam/status/detect", "online");
+    assert_eq!(
+        interval(&gate),
+        None,
+        "without any interval the console's default applies"
+    );
+}
+
+#[test]
 fn recordings_state_sets_recording() {
     let mut rig = Rig::new(&config());
     assert!(
@@ -969,27 +1003,6 @@ fn hostile_strings_sanitised() {
 
 // --- With mosquitto and `guardroom serve` ---
 
-fn projection(database: &Path) -> Option<Projection> {
-    let store = Store::open_read_only(database).ok()?;
-    store
-        .load_projection()
-        .ok()
-        .map(|(projection, _)| projection)
-}
-
-fn serve(home: &Home, config: &Path, database: &Path) -> Running {
-    home.spawn(
-        "serve",
-        &[
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-            "--db",
-            database.to_str().unwrap(),
-        ],
-    )
-}
-
 /// Renders a guardroom configuration with the Frigate adapter on `broker_url`.
 fn frigate_config(broker_url: &str) -> String {
     let base = support::config_toml(
@@ -1020,13 +1033,17 @@ fn serve_records_frigate_cameras_and_alarms() {
     publisher.publish("frigate/gate_cam/recordings/state", "ON", true);
     publisher.flush();
 
-    let mut serve = serve(&home, &config, &database);
-    let status = wait_for("two Frigate cameras in status --json", DEADLINE, || {
+    let mut serve = home.serve(&config, &database);
+    wait_for("the database", DEADLINE, || {
         serve.assert_running();
-        projection(&database)?;
-        let status = home.status_json(&database);
-        (status["devices"]["by_kind"]["camera"]["total"] == 2).then_some(status)
+        projection(&database)
     });
+    let status = home.wait_for_status(
+        "two Frigate cameras in status --json",
+        &database,
+        &mut serve,
+        |status| status["devices"]["by_kind"]["camera"]["total"] == 2,
+    );
     assert_eq!(
         status["devices"]["by_kind"]["camera"]["normal"], 2,
         "both ok: {status}"
@@ -1137,11 +1154,12 @@ fn serve_records_frigate_cameras_and_alarms() {
     // A camera whose detect role stays offline past the debounce.
     publisher.publish("frigate/garage_cam/status/detect", "offline", true);
     publisher.flush();
-    let status = wait_for("video loss on the garage camera", DEADLINE, || {
-        serve.assert_running();
-        let status = home.status_json(&database);
-        (status["devices"]["by_status"]["video_loss"] == 1).then_some(status)
-    });
+    let status = home.wait_for_status(
+        "video loss on the garage camera",
+        &database,
+        &mut serve,
+        |status| status["devices"]["by_status"]["video_loss"] == 1,
+    );
     assert_eq!(status["alarms"]["open"], 1, "a video loss alarm: {status}");
     let found = projection(&database).unwrap();
     let loss = found
@@ -1164,10 +1182,12 @@ fn serve_records_frigate_cameras_and_alarms() {
         let gateway = found.gateways.get(GATEWAY_ID)?;
         (gateway.availability == guardroom::domain::Availability::Offline).then_some(())
     });
-    let status = wait_for("the video loss alarm suppressed", DEADLINE, || {
-        let status = home.status_json(&database);
-        (status["alarms"]["by_state"]["suppressed"] == 1).then_some(status)
-    });
+    let status = home.wait_for_status(
+        "the video loss alarm suppressed",
+        &database,
+        &mut serve,
+        |status| status["alarms"]["by_state"]["suppressed"] == 1,
+    );
     assert_eq!(status["alarms"]["open"], 1, "still counted: {status}");
 
     let output = serve.output();

@@ -7,16 +7,15 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use guardroom::domain::Observation;
 use guardroom::domain::alarm::{ExternalAlarm, Priority};
 use guardroom::domain::device::{DetectorClass, DeviceKind, Reported, ReportedState};
 use guardroom::domain::observation::SelfDescription;
-use guardroom::domain::{Observation, Projection};
 use guardroom::ingest::adapters::home_assistant::{self, Config};
-use guardroom::ingest::adapters::{Adapter, DeviceMapping, Message};
-use guardroom::store::Store;
+use guardroom::ingest::adapters::{Adapter, Adapters, AdaptersConfig, DeviceMapping, Message};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
-use support::{Broker, DEADLINE, Home, Publisher, Running, wait_for};
+use support::{Broker, DEADLINE, Home, Publisher, projection, wait_for};
 
 const GATEWAY: &str = "home-assistant";
 
@@ -83,6 +82,7 @@ fn describes(kind: DeviceKind, class: Option<DetectorClass>, name: &str) -> Self
         building: None,
         zone: None,
         gateway: Some(GATEWAY.to_owned()),
+        interval_s: None,
     }
 }
 
@@ -939,6 +939,7 @@ fn mappings_ignore_and_ignore_topics() {
             building: Some("1号楼".into()),
             zone: Some("大堂".into()),
             priority: Some("P1".into()),
+            interval_s: None,
         },
     );
     config.devices.insert(
@@ -991,6 +992,108 @@ fn mappings_ignore_and_ignore_topics() {
         _ => None,
     });
     assert_eq!(priority, Some(Priority::P1), "{triggered:?}");
+}
+
+#[test]
+fn intervals_from_mapping_and_adapter() {
+    let mut config = enabled();
+    config.interval_s = Some(3_600);
+    config.devices.insert(
+        "lobby-door".into(),
+        DeviceMapping {
+            interval_s: Some(600),
+            ..DeviceMapping::default()
+        },
+    );
+
+    let mut adapter = adapter(&config);
+    announce(
+        &mut adapter,
+        "homeassistant/binary_sensor/lobby/config",
+        r#"{"stat_t": "lobby/door", "dev_cla": "door", "uniq_id": "lobby-door"}"#,
+    );
+    announce(
+        &mut adapter,
+        "homeassistant/binary_sensor/hall/config",
+        r#"{"stat_t": "hall/pir", "dev_cla": "motion", "uniq_id": "hall-pir"}"#,
+    );
+
+    let door = ours(&mut adapter, "lobby/door", "OFF", false, at(1));
+    let (_, described, _, _) = only_state(&door);
+    assert_eq!(
+        described.interval_s,
+        Some(600),
+        "the mapping's interval wins"
+    );
+    let hall = ours(&mut adapter, "hall/pir", "OFF", false, at(2));
+    let (_, described, _, _) = only_state(&hall);
+    assert_eq!(
+        described.interval_s,
+        Some(3_600),
+        "an unmapped entity takes the adapter's"
+    );
+}
+
+/// Feeds a message through every adapter switched on and returns what the
+/// owning adapter made of it.
+fn through(adapters: &mut Adapters, topic: &str, payload: &str) -> Option<Vec<Observation>> {
+    adapters.handle(&Message {
+        topic,
+        payload: payload.as_bytes(),
+        retained: true,
+        received: at(0),
+    })
+}
+
+#[test]
+fn zigbee2mqtt_announcements_left_to_its_adapter() {
+    let announcement = r#"{"stat_t": "zigbee2mqtt/Lobby door", "dev_cla": "door",
+        "uniq_id": "0x0001_contact", "val_tpl": "{{ value_json.contact }}",
+        "pl_on": false, "pl_off": true}"#;
+    let own = r#"{"stat_t": "esp/back-door", "dev_cla": "door", "uniq_id": "back-door"}"#;
+
+    let mut both = AdaptersConfig::default();
+    both.home_assistant.enabled = true;
+    both.zigbee2mqtt.enabled = true;
+    assert!(
+        both.home_assistant.ignore_topics.is_empty(),
+        "nothing set by hand"
+    );
+    let mut adapters = Adapters::new(&both);
+    adapters.take_new_subscriptions();
+    through(
+        &mut adapters,
+        "homeassistant/binary_sensor/0x0001/contact/config",
+        announcement,
+    )
+    .expect("the Home Assistant adapter owns its discovery topics");
+    through(
+        &mut adapters,
+        "homeassistant/binary_sensor/back/config",
+        own,
+    )
+    .unwrap();
+    assert_eq!(
+        adapters.take_new_subscriptions(),
+        ["esp/back-door"],
+        "the Zigbee2MQTT device is left to its own adapter"
+    );
+
+    let mut alone = AdaptersConfig::default();
+    alone.home_assistant.enabled = true;
+    let mut adapters = Adapters::new(&alone);
+    adapters.take_new_subscriptions();
+    through(
+        &mut adapters,
+        "homeassistant/binary_sensor/0x0001/contact/config",
+        announcement,
+    )
+    .unwrap();
+    assert_eq!(
+        adapters.take_new_subscriptions(),
+        ["zigbee2mqtt/Lobby door"],
+        "without the Zigbee2MQTT adapter, Home Assistant reads it"
+    );
 }
 
 #[test]
@@ -1167,27 +1270,6 @@ fn foreign_topics_are_not_claimed() {
 
 const SITE: &str = "ha-itest";
 
-fn projection(database: &Path) -> Option<Projection> {
-    let store = Store::open_read_only(database).ok()?;
-    store
-        .load_projection()
-        .ok()
-        .map(|(projection, _)| projection)
-}
-
-fn serve(home: &Home, config: &Path, database: &Path) -> Running {
-    home.spawn(
-        "serve",
-        &[
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-            "--db",
-            database.to_str().unwrap(),
-        ],
-    )
-}
-
 /// Writes a configuration with the Home Assistant adapter on and returns
 /// its path.
 fn write_config(home: &Home, broker: &Broker) -> PathBuf {
@@ -1266,7 +1348,7 @@ fn serve_reads_discovery_states_and_panel() {
     publisher.publish("alarm/block3/state", "armed_away", true);
     publisher.flush();
 
-    let mut serve = serve(&home, &config, &database);
+    let mut serve = home.serve(&config, &database);
     let seen = wait_for("discovered devices with their states", DEADLINE, || {
         serve.assert_running();
         let projection = projection(&database)?;
@@ -1361,7 +1443,7 @@ fn serve_reads_discovery_states_and_panel() {
     let alarm_count = projection(&database).unwrap().alarms.next_id();
     publisher.publish("home/kitchen/smoke/state", "OFF", true);
     publisher.flush();
-    let mut serve = self::serve(&home, &config, &database);
+    let mut serve = home.serve(&config, &database);
     let after = wait_for("the smoke cleared while serve was down", DEADLINE, || {
         serve.assert_running();
         let projection = projection(&database)?;
@@ -1421,10 +1503,8 @@ fn serve_reads_discovery_states_and_panel() {
     // offline. The device known only from its config error has no gateway.
     publisher.publish("homeassistant/status", "offline", true);
     publisher.flush();
-    wait_for("gateway offline", DEADLINE, || {
-        serve.assert_running();
-        let status = home.status_json(&database);
-        (status_of(&status, &["devices", "by_status", "offline"]) == 3).then_some(())
+    home.wait_for_status("gateway offline", &database, &mut serve, |status| {
+        status_of(status, &["devices", "by_status", "offline"]) == 3
     });
     drop(publisher);
     let stopped = serve.terminate();

@@ -14,11 +14,10 @@ use guardroom::domain::observation::{Observation, SelfDescription};
 use guardroom::i18n::Lang;
 use guardroom::ingest::adapters::zigbee2mqtt::{self, Config};
 use guardroom::ingest::adapters::{Adapter, DeviceMapping, Mappings, Message};
-use guardroom::store::Store;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use support::{
-    Broker, DEADLINE, Home, Publisher, Running, config_toml, unique_client_id, wait_for,
+    Broker, DEADLINE, Home, Publisher, config_toml, projection, unique_client_id, wait_for,
 };
 
 const LOBBY_IEEE: &str = "0x00158d0000000101";
@@ -112,6 +111,7 @@ fn mappings() -> Mappings {
             building: Some("1号楼".into()),
             zone: Some("大堂".into()),
             priority: None,
+            interval_s: None,
         },
     );
     mappings.insert(
@@ -122,6 +122,7 @@ fn mappings() -> Mappings {
             building: Some("2号楼".into()),
             zone: Some("锅炉房".into()),
             priority: Some("P1".into()),
+            interval_s: None,
         },
     );
     mappings.insert(
@@ -140,6 +141,7 @@ fn config_with(mappings: Mappings) -> Config {
         base_topic: "zigbee2mqtt".into(),
         devices: mappings,
         ignore: Vec::new(),
+        interval_s: None,
     }
 }
 
@@ -160,6 +162,7 @@ fn describes(
         building: place.map(|(building, _)| building.into()),
         zone: place.map(|(_, zone)| zone.into()),
         gateway: Some("z2m-bridge".into()),
+        interval_s: None,
     }
 }
 
@@ -629,26 +632,15 @@ fn rename_to_mapped_name_takes_mapping() {
         },
     );
     let mut adapter = zigbee2mqtt::build(&config_with(mapped)).unwrap();
-    let send = |adapter: &mut Box<dyn Adapter>, tail: &str, payload: &str| {
-        let topic = format!("zigbee2mqtt/{tail}");
-        adapter
-            .handle(&Message {
-                topic: &topic,
-                payload: payload.as_bytes(),
-                retained: false,
-                received: at(0),
-            })
-            .unwrap()
-    };
-    send(
+    send_live(
         &mut adapter,
         "bridge/devices",
         &device_list("Lobby door", "Hall motion"),
     );
-    let before = send(&mut adapter, "Hall motion", r#"{"occupancy":false}"#);
+    let before = send_live(&mut adapter, "Hall motion", r#"{"occupancy":false}"#);
     assert_eq!(before[0].device(), Some("z2m-hall-motion"));
 
-    let renamed = send(
+    let renamed = send_live(
         &mut adapter,
         "bridge/devices",
         &device_list("Lobby door", "Hall motion 2"),
@@ -669,7 +661,7 @@ fn rename_to_mapped_name_takes_mapping() {
         }],
         "the mapping of the new name gives the id, described at once"
     );
-    let after = send(&mut adapter, "Hall motion 2", r#"{"occupancy":true}"#);
+    let after = send_live(&mut adapter, "Hall motion 2", r#"{"occupancy":true}"#);
     assert_eq!(after[0].device(), Some("b3-hall-pir"));
 }
 
@@ -691,17 +683,7 @@ fn ignored_devices_left_out() {
         ..config_with(upper)
     };
     let mut adapter = zigbee2mqtt::build(&config).unwrap();
-    let mut send = |tail: &str, payload: &str| {
-        let topic = format!("zigbee2mqtt/{tail}");
-        adapter
-            .handle(&Message {
-                topic: &topic,
-                payload: payload.as_bytes(),
-                retained: false,
-                received: at(0),
-            })
-            .unwrap()
-    };
+    let mut send = |tail: &str, payload: &str| send_live(&mut adapter, tail, payload);
     send("bridge/devices", &device_list("Lobby door", "Hall motion"));
     assert_eq!(
         send("Hall motion", r#"{"occupancy":true}"#),
@@ -719,6 +701,81 @@ fn ignored_devices_left_out() {
         Some("b2-boiler-leak"),
         "an IEEE key in capitals still maps"
     );
+}
+
+/// Hands the adapter a live message on `zigbee2mqtt/<tail>` at `at(0)` and
+/// returns what it made of it.
+fn send_live(adapter: &mut Box<dyn Adapter>, tail: &str, payload: &str) -> Vec<Observation> {
+    let topic = format!("zigbee2mqtt/{tail}");
+    adapter
+        .handle(&Message {
+            topic: &topic,
+            payload: payload.as_bytes(),
+            retained: false,
+            received: at(0),
+        })
+        .expect("the adapter owns its base topic")
+}
+
+/// Returns the interval each state report in `observations` describes, by device.
+fn described_intervals(observations: &[Observation]) -> Vec<(String, Option<u32>)> {
+    observations
+        .iter()
+        .filter_map(|observation| match observation {
+            Observation::State {
+                device, describes, ..
+            } => Some((device.clone(), describes.interval_s)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn intervals_from_mapping_and_adapter() {
+    let mut mappings = mappings();
+    mappings
+        .get_mut(LEAK_IEEE)
+        .expect("the leak is mapped")
+        .interval_s = Some(7_200);
+    let mut config = config_with(mappings);
+    config.interval_s = Some(3_600);
+    let mut adapter = zigbee2mqtt::build(&config).expect("the adapter is enabled");
+    let mut send = |tail: &str, payload: &str| send_live(&mut adapter, tail, payload);
+    send("bridge/devices", &device_list("Lobby door", "Hall motion"));
+
+    let leak = send("Boiler room/leak", r#"{"water_leak":false}"#);
+    assert_eq!(
+        described_intervals(&leak),
+        [("b2-boiler-leak".to_owned(), Some(7_200))],
+        "the mapping's interval wins"
+    );
+    let door = send("Lobby door", r#"{"contact":true}"#);
+    assert_eq!(
+        described_intervals(&door),
+        [("b1-lobby-door".to_owned(), Some(3_600))],
+        "a mapping without an interval takes the adapter's"
+    );
+    let smoke = send("Kitchen smoke", r#"{"smoke":false}"#);
+    assert_eq!(
+        described_intervals(&smoke),
+        [("z2m-kitchen-smoke".to_owned(), Some(3_600))],
+        "an unmapped device takes the adapter's"
+    );
+
+    let mut plain = zigbee2mqtt::build(&config_with(Mappings::new())).unwrap();
+    let list = device_list("Lobby door", "Hall motion");
+    for (tail, payload) in [
+        ("bridge/devices", list.as_str()),
+        ("Kitchen smoke", r#"{"smoke":false}"#),
+    ] {
+        let out = send_live(&mut plain, tail, payload);
+        for (device, interval_s) in described_intervals(&out) {
+            assert_eq!(
+                interval_s, None,
+                "{device}: without any interval the console's default applies"
+            );
+        }
+    }
 }
 
 #[test]
@@ -772,27 +829,6 @@ const SITE: &str = "z2mtest";
 
 fn z2m(tail: &str) -> String {
     format!("zigbee2mqtt/{tail}")
-}
-
-fn projection(database: &Path) -> Option<Projection> {
-    let store = Store::open_read_only(database).ok()?;
-    store
-        .load_projection()
-        .ok()
-        .map(|(projection, _)| projection)
-}
-
-fn serve(home: &Home, config: &Path, database: &Path) -> Running {
-    home.spawn(
-        "serve",
-        &[
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-            "--db",
-            database.to_str().unwrap(),
-        ],
-    )
 }
 
 /// Renders the test site's configuration: the adapter with the example mappings
@@ -902,7 +938,7 @@ fn serve_records_zigbee_network() {
     }
     publisher.flush();
 
-    let mut running = serve(&home, &config, &database);
+    let mut running = home.serve(&config, &database);
     let projection_now = wait_for("the five watched devices with states", DEADLINE, || {
         running.assert_running();
         projection(&database).filter(|projection| {
@@ -1063,10 +1099,9 @@ fn serve_records_zigbee_network() {
     // Zigbee2MQTT does when it restarts.
     let status = running.terminate();
     assert!(status.success(), "serve exited with {status}");
-    let mut running = serve(&home, &config, &database);
-    wait_for("serve online again", DEADLINE, || {
-        running.assert_running();
-        (home.status_json(&database)["link"]["state"] == "online").then_some(())
+    let mut running = home.serve(&config, &database);
+    home.wait_for_status("serve online again", &database, &mut running, |status| {
+        status["link"]["state"] == "online"
     });
     // The broker keeps the newest message per topic, and that is what
     // Zigbee2MQTT publishes again.
@@ -1155,11 +1190,12 @@ fn serve_records_zigbee_network() {
     publisher.publish(&z2m("bridge/state"), &b"online"[..], true);
     publisher.publish(&z2m("Kitchen smoke"), &b"{smoke: yes}"[..], false);
     publisher.flush();
-    let status = wait_for("the bad payload counted", DEADLINE, || {
-        running.assert_running();
-        let status = home.status_json(&database);
-        (status["bad_payloads"] == 1).then_some(status)
-    });
+    let status = home.wait_for_status(
+        "the bad payload counted",
+        &database,
+        &mut running,
+        |status| status["bad_payloads"] == 1,
+    );
     assert_eq!(
         status["devices"]["by_status"]["offline"], 0,
         "the bridge is back"

@@ -113,6 +113,7 @@ fn device_state_payloads() {
         building: Some("B3".into()),
         zone: Some("north".into()),
         gateway: Some("gw-1".into()),
+        interval_s: None,
     };
     let low = |battery| Reported {
         battery: Some(battery),

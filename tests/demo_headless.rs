@@ -120,6 +120,88 @@ fn headless_demo_fills_database() {
 }
 
 #[test]
+fn headless_demo_reads_adapters() {
+    let home = tempfile::tempdir().unwrap();
+    let database = home.path().join("demo.sqlite");
+
+    let demo = run(guardroom(home.path())
+        .args([
+            "demo",
+            "--headless",
+            "--adapters",
+            "--duration",
+            "12",
+            "--db",
+        ])
+        .arg(&database));
+    let demo_stderr = text(&demo.stderr);
+    assert!(demo.status.success(), "demo failed: {demo_stderr}");
+
+    let store = Store::open_read_only(&database).unwrap();
+    let (projection, _meta) = store.load_projection().unwrap();
+    let from = |prefix: &str| -> Vec<&str> {
+        projection
+            .devices
+            .keys()
+            .map(String::as_str)
+            .filter(|id| id.starts_with(prefix))
+            .collect()
+    };
+    let zigbee = from("z2m-");
+    let home_assistant = from("ha-");
+    let frigate = from("frigate-");
+    assert_eq!(zigbee.len(), 4, "Zigbee2MQTT devices: {zigbee:?}");
+    assert_eq!(
+        home_assistant.len(),
+        3,
+        "Home Assistant devices: {home_assistant:?}"
+    );
+    assert_eq!(frigate.len(), 2, "Frigate cameras: {frigate:?}");
+    assert!(
+        !home_assistant.iter().any(|id| id.starts_with("ha-0x")),
+        "Zigbee devices announced to Home Assistant appear once: {home_assistant:?}"
+    );
+    for id in zigbee.iter().chain(&home_assistant).chain(&frigate) {
+        let device = &projection.devices[*id];
+        assert!(device.reported.is_some(), "{id} reported a state");
+        assert!(device.data_error.is_none(), "{id}: {:?}", device.data_error);
+        assert!(!device.registered, "{id} comes from an adapter");
+    }
+    assert_eq!(
+        projection.devices["z2m-pump-room-leak"].spec.interval_s, 3_600,
+        "the adapter's interval"
+    );
+    assert_eq!(
+        projection.devices["ha-shops-alarm-panel"].spec.interval_s, 86_400,
+        "the mapping's interval"
+    );
+
+    let sources: Vec<&str> = projection
+        .alarms
+        .open
+        .values()
+        .map(|alarm| alarm.source.as_str())
+        .collect();
+    for prefix in ["z2m-", "ext:ha-", "ext:frigate-"] {
+        assert!(
+            sources.iter().any(|source| source.starts_with(prefix)),
+            "no open alarm from {prefix}: {sources:?}"
+        );
+    }
+
+    let status = run(guardroom(home.path())
+        .args(["status", "--json", "--db"])
+        .arg(&database));
+    let report: serde_json::Value =
+        serde_json::from_slice(&status.stdout).expect("status --json prints JSON");
+    let unregistered = report["devices"]["unregistered"].as_u64().unwrap();
+    assert!(
+        unregistered >= 9,
+        "nine adapter devices outside the inventory: {unregistered}"
+    );
+}
+
+#[test]
 fn duration_needs_headless() {
     let home = tempfile::tempdir().unwrap();
     let database = home.path().join("demo.sqlite");

@@ -2,7 +2,9 @@
 //! sizes guards and maintenance staff use, in both languages.
 
 use guardroom::app::App;
+use guardroom::domain::{Event, Observation};
 use guardroom::i18n::Lang;
+use guardroom::ingest::adapters::{Adapters, AdaptersConfig, Message};
 use guardroom::theme::Theme;
 use guardroom::ui::sample::{flood_app, sample_app, sample_now};
 use guardroom::ui::state::{Cursor, Question, UiState, View};
@@ -614,4 +616,228 @@ fn lost_session_is_shown_for_a_while_after_the_reconnect() {
         !later.contains("没有保留会话"),
         "the notice has gone: {later}"
     );
+}
+
+// --- Devices read through the adapters, beside the native ones.
+
+/// Returns what the three systems publish, in order, as seconds before the
+/// sample's time, topic and payload. The Zigbee contact has no mapping and
+/// keeps its Chinese friendly name with a `/`.
+fn adapter_messages() -> Vec<(i64, &'static str, String)> {
+    let contact = serde_json::json!({"type": "binary", "name": "contact", "property": "contact",
+                                     "value_on": false, "value_off": true});
+    let leak = serde_json::json!({"type": "binary", "name": "water_leak",
+                                  "property": "water_leak", "value_on": true, "value_off": false});
+    let devices = serde_json::json!([
+        {"ieee_address": "0x00158d0000d00d01", "friendly_name": "3栋/天台门",
+         "definition": {"exposes": [contact]}},
+        {"ieee_address": "0x00158d0000d00d02", "friendly_name": "Pump room leak",
+         "definition": {"exposes": [leak]}},
+    ]);
+    let door = r#"{"name": "Front door", "device_class": "door", "state_topic": "clubhouse/door",
+                   "unique_id": "clubhouse_door", "device": {"identifiers": ["cd"], "name": "会所"}}"#;
+    let battery = r#"{"name": "Battery", "device_class": "battery", "unit_of_measurement": "%",
+                      "state_topic": "clubhouse/battery", "unique_id": "clubhouse_door_battery",
+                      "device": {"identifiers": ["cd"], "name": "会所"}}"#;
+    let motion = r#"{"name": "红外", "device_class": "motion", "state_topic": "bike-shed/motion",
+                     "unique_id": "bike_shed_motion",
+                     "device": {"identifiers": ["bs"], "name": "非机动车棚", "suggested_area": "车棚"}}"#;
+    vec![
+        (600, "zigbee2mqtt/bridge/state", "online".into()),
+        (600, "zigbee2mqtt/bridge/devices", devices.to_string()),
+        (600, "homeassistant/status", "online".into()),
+        (600, "homeassistant/binary_sensor/clubhouse/door/config", door.into()),
+        (600, "homeassistant/sensor/clubhouse/battery/config", battery.into()),
+        (600, "homeassistant/binary_sensor/bike_shed/motion/config", motion.into()),
+        (600, "frigate/available", "online".into()),
+        (600, "frigate/east_gate/status/detect", "online".into()),
+        (600, "frigate/garage_ramp/status/detect", "online".into()),
+        (300, "zigbee2mqtt/3栋/天台门", r#"{"contact": true, "battery": 80}"#.into()),
+        (300, "zigbee2mqtt/Pump room leak", r#"{"water_leak": false}"#.into()),
+        (300, "clubhouse/door", "OFF".into()),
+        (299, "clubhouse/battery", "12".into()),
+        (300, "bike-shed/motion", "OFF".into()),
+        (120, "frigate/garage_ramp/status/detect", "offline".into()),
+        (45, "zigbee2mqtt/Pump room leak", r#"{"water_leak": true}"#.into()),
+        (20, "zigbee2mqtt/3栋/天台门", r#"{"contact": false, "battery": 80}"#.into()),
+        (
+            10,
+            "frigate/stats",
+            r#"{"cameras": {"east_gate": {"camera_fps": 5.0}, "garage_ramp": {"camera_fps": 0.0}}}"#
+                .into(),
+        ),
+    ]
+}
+
+/// Builds the sample site with two devices of each adapter added: their
+/// messages go through each adapter's `handle` (and `tick`, once a
+/// second), and the observations through the projection, as the recorder
+/// does.
+fn adapter_app() -> App {
+    let config: AdaptersConfig = toml::from_str(
+        r#"
+[zigbee2mqtt]
+enabled = true
+interval_s = 3600
+
+[zigbee2mqtt.devices."Pump room leak"]
+name = "5栋水泵房水浸"
+building = "5栋"
+zone = "水泵房"
+
+[home_assistant]
+enabled = true
+
+[home_assistant.devices."clubhouse_door"]
+name = "会所正门"
+building = "会所"
+zone = "正门"
+
+[frigate]
+enabled = true
+
+[frigate.devices.east_gate]
+name = "东门车行道摄像机"
+building = "东门"
+zone = "车行道"
+"#,
+    )
+    .expect("the adapters' configuration parses");
+    let mut adapters = Adapters::new(&config);
+    let mut app = sample_app();
+    let now = sample_now();
+    let at = |seconds_ago: i64| now - jiff::SignedDuration::from_secs(seconds_ago);
+    let feed = |app: &mut App, observations: Vec<Observation>, time: jiff::Timestamp| {
+        for observation in observations {
+            let observed = app.projection.observe(&observation, 300);
+            for body in observed.events {
+                let mut event = Event::new(time, body);
+                event.seq = app.projection.last_seq + 1;
+                app.projection.apply(&event);
+            }
+            if let Some((device, seen)) = observed.heartbeat {
+                app.projection.touch(&device, seen);
+            }
+        }
+    };
+
+    let mut ticked = 600;
+    for (seconds_ago, topic, payload) in adapter_messages() {
+        while ticked > seconds_ago {
+            ticked -= 1;
+            let ticks = adapters.tick(at(ticked));
+            feed(&mut app, ticks, at(ticked));
+        }
+        let message = Message {
+            topic,
+            payload: payload.as_bytes(),
+            retained: false,
+            received: at(seconds_ago),
+        };
+        let observations = adapters
+            .handle(&message)
+            .unwrap_or_else(|| panic!("no adapter owns {topic}"));
+        feed(&mut app, observations, at(seconds_ago));
+    }
+    app
+}
+
+#[test]
+fn adapter_devices_beside_native_ones() {
+    let app = adapter_app();
+    let rows = ui::rows::device_rows(&app, &view(View::Devices), sample_now());
+    let statuses: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|row| !row.device.registered)
+        .map(|row| (row.device.spec.id.as_str(), row.status.as_str()))
+        .collect();
+    for expected in [
+        ("z2m-pump-room-leak", "alarm"),
+        ("z2m-3栋-天台门", "open"),
+        ("ha-clubhouse-door", "battery_low"),
+        ("ha-bike-shed-motion", "normal"),
+        ("frigate-garage-ramp", "video_loss"),
+        ("frigate-east-gate", "normal"),
+    ] {
+        assert!(
+            statuses.contains(&expected),
+            "{expected:?} not in {statuses:?}"
+        );
+    }
+    assert_eq!(
+        rows.len(),
+        22,
+        "sixteen native devices and six adapted ones"
+    );
+}
+
+macro_rules! adapter_snapshot {
+    ($name:ident, $lang:expr, $width:expr, $height:expr) => {
+        #[test]
+        fn $name() {
+            let app = adapter_app();
+            let backend = render(&app, &view(View::Devices), $lang, $width, $height);
+            insta::assert_snapshot!(backend);
+        }
+    };
+}
+
+adapter_snapshot!(devices_adapters_en_80x24, Lang::En, 80, 24);
+adapter_snapshot!(devices_adapters_zh_80x24, Lang::ZhCn, 80, 24);
+adapter_snapshot!(devices_adapters_en_160x48, Lang::En, 160, 48);
+adapter_snapshot!(devices_adapters_zh_160x48, Lang::ZhCn, 160, 48);
+
+#[test]
+fn adapter_rows_keep_cjk_columns_aligned() {
+    let app = adapter_app();
+    for (width, height) in [(80, 24), (160, 48)] {
+        let backend = render(&app, &view(View::Devices), Lang::ZhCn, width, height);
+        let buffer = backend.buffer();
+        let text = screen_text(&backend);
+        let header = text
+            .lines()
+            .position(|line| line.starts_with("状态"))
+            .expect("column header");
+        let column = |title: &str| {
+            (0..width)
+                .find(|x| buffer[(*x, header as u16)].symbol() == title)
+                .unwrap_or_else(|| panic!("no {title} in the header:\n{text}"))
+        };
+        let (kind_x, age_x) = (column("类"), column("时"));
+        let adapted: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| {
+                [
+                    "水泵房水浸",
+                    "天台门",
+                    "会所正门",
+                    "红外",
+                    "车行道",
+                    "garage_ramp",
+                ]
+                .iter()
+                .any(|name| line.contains(name))
+            })
+            .map(|(y, _)| y)
+            .collect();
+        assert!(
+            adapted.len() >= 4,
+            "adapted rows at {width}×{height}:\n{text}"
+        );
+        for y in adapted {
+            let kind = buffer[(kind_x, y as u16)].symbol();
+            assert!(
+                !kind.trim().is_empty()
+                    && kind_x > 0
+                    && buffer[(kind_x - 1, y as u16)].symbol() == " ",
+                "row {y} at {width}×{height} has {kind:?} where its kind starts:\n{text}"
+            );
+            let age = buffer[(age_x, y as u16)].symbol();
+            assert!(
+                age.chars().all(|c| c.is_ascii_digit()),
+                "row {y} at {width}×{height} has {age:?} at the age column:\n{text}"
+            );
+        }
+    }
 }

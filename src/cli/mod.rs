@@ -191,7 +191,7 @@ fn localize(command: clap::Command, lang: Lang) -> clap::Command {
         command = command.mut_arg(arg, |a| a.help(lang.t(&format!("cli.help_{arg}"))));
     }
     for (name, sub_args) in [
-        ("demo", &["headless", "duration"][..]),
+        ("demo", &["headless", "duration", "adapters"][..]),
         ("serve", &[][..]),
         ("status", &["json"][..]),
         ("check-config", &[][..]),
@@ -238,5 +238,9 @@ mod tests {
         let mut status = command.find_subcommand_mut("status").unwrap().clone();
         let status_help = status.render_long_help().to_string();
         assert!(status_help.contains("JSON"), "{status_help}");
+        let mut demo = command.find_subcommand_mut("demo").unwrap().clone();
+        let demo_help = demo.render_long_help().to_string();
+        assert!(demo_help.contains("--adapters"), "{demo_help}");
+        assert!(demo_help.contains("经适配器接入"), "{demo_help}");
     }
 }

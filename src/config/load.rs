@@ -306,7 +306,9 @@ fn check_adapters(
     lang: Lang,
     problems: &mut Vec<Problem>,
 ) {
-    for (name, base_topic, mappings) in adapters.sections() {
+    for section in adapters.sections() {
+        let name = section.name;
+        let base_topic = section.base_topic;
         if base_topic.is_empty()
             || base_topic.starts_with('/')
             || base_topic.ends_with('/')
@@ -318,8 +320,20 @@ fn check_adapters(
                 reason: lang.tf("config.bad_topic", &[("value", &base_topic)]),
             });
         }
-        for (source, mapping) in mappings {
+        if section.interval_s == Some(0) {
+            problems.push(Problem {
+                key: format!("adapters.{name}.interval_s"),
+                reason: zero_interval(lang),
+            });
+        }
+        for (source, mapping) in section.mappings {
             let key = |field: &str| format!("adapters.{name}.devices.\"{source}\".{field}");
+            if mapping.interval_s == Some(0) {
+                problems.push(Problem {
+                    key: key("interval_s"),
+                    reason: zero_interval(lang),
+                });
+            }
             if let Some(id) = &mapping.id
                 && (!is_clean_id(id) || id.len() > MAX_ID_BYTES || id.contains(['+', '#']))
             {
@@ -338,6 +352,14 @@ fn check_adapters(
             }
         }
     }
+}
+
+/// Returns the reason given for an interval of 0 seconds.
+fn zero_interval(lang: Lang) -> String {
+    lang.tf(
+        "config.out_of_range",
+        &[("value", &0), ("min", &1), ("max", &u32::MAX)],
+    )
 }
 
 fn check_site(site: &Site, lang: Lang, problems: &mut Vec<Problem>) {
@@ -427,10 +449,7 @@ fn check_console(console: &Console, lang: Lang, problems: &mut Vec<Problem>) {
     if console.unregistered_interval_s == 0 {
         problems.push(Problem {
             key: "console.unregistered_interval_s".into(),
-            reason: lang.tf(
-                "config.out_of_range",
-                &[("value", &0), ("min", &1), ("max", &u32::MAX)],
-            ),
+            reason: zero_interval(lang),
         });
     }
     if crate::theme::Theme::resolve(&console.theme).is_err() {
@@ -484,10 +503,7 @@ fn check_devices(entries: &[(usize, DeviceEntry)], lang: Lang, problems: &mut Ve
         if entry.interval_s == 0 {
             problems.push(Problem {
                 key: key("interval_s"),
-                reason: lang.tf(
-                    "config.out_of_range",
-                    &[("value", &0), ("min", &1), ("max", &u32::MAX)],
-                ),
+                reason: zero_interval(lang),
             });
         }
     }

@@ -24,7 +24,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(5);
 const PROBE_RETRY: Duration = Duration::from_millis(50);
 
 /// Largest payload the broker accepts, in bytes, the same as the decoder's limit.
-const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
+pub(super) const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 
 /// Failure to start the embedded broker.
 #[derive(Debug, thiserror::Error)]

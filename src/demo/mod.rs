@@ -6,11 +6,14 @@
 //! - `broker`: rumqttd on 127.0.0.1 and a free port.
 //! - [`scenario`]: what each device reports and when, pure and seeded.
 //! - `cast`, `payload`: the devices' roles and their native payloads.
+//! - `existing`: the Zigbee2MQTT network, Home Assistant and Frigate
+//!   server that `--adapters` adds, in their own formats.
 //! - `simulator`: publishes the scenario through an MQTT client.
 //! - `headless`: the run without a screen.
 
 mod broker;
 mod cast;
+mod existing;
 mod headless;
 mod payload;
 pub mod scenario;
@@ -42,6 +45,10 @@ pub struct DemoArgs {
     /// print a summary (else run until Ctrl-C or SIGTERM).
     #[arg(long, value_name = "SECS", requires = "headless")]
     pub duration: Option<u64>,
+    /// Also simulate a Zigbee2MQTT network, Home Assistant and a Frigate
+    /// server, read through the adapters.
+    #[arg(long)]
+    pub adapters: bool,
 }
 
 /// Time allowed for the recorder's subscriptions to reach the broker after
@@ -58,7 +65,7 @@ const RECORDER_TIMEOUT: Duration = Duration::from_secs(10);
 const RECORDER_POLL: Duration = Duration::from_millis(100);
 
 pub fn run(context: &Context, args: &DemoArgs) -> ExitCode {
-    let config = match site::load(context.lang) {
+    let config = match site::load(context.lang, args.adapters) {
         Ok(config) => config,
         Err(error) => {
             eprintln!(

@@ -6,7 +6,8 @@
 //! script: a device goes offline, a detector reports a fault, another raises
 //! a smoke alarm, a door sends a bad payload, another is forced open, a
 //! fast-reporting beam falls silent, and two unregistered devices appear. After that, door traffic and
-//! random incidents keep the site busy.
+//! random incidents keep the site busy. When the configuration switches
+//! adapters on, the systems they read publish on the same timeline.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -18,6 +19,7 @@ use jiff::tz::TimeZone;
 mod incidents;
 
 use super::cast::{Cast, Presence, STRANGERS, SimDevice};
+use super::existing::ExistingSystems;
 use super::payload;
 use crate::config::Config;
 use crate::domain::device::{DeviceKind, ReportedState};
@@ -107,6 +109,9 @@ pub struct Scenario {
     rng: fastrand::Rng,
     /// The device that sends a bad payload every [`FLAKY_EVERY`] heartbeats.
     flaky: Option<usize>,
+    /// The systems read through adapters, when the configuration switches
+    /// any adapter on.
+    existing: Option<ExistingSystems>,
 }
 
 impl Scenario {
@@ -156,19 +161,30 @@ impl Scenario {
             next_order: 0,
             rng,
             flaky: cast.flaky,
+            existing: ExistingSystems::new(&config.adapters),
         };
         scenario.prepare(&cast);
         scenario
     }
 
-    /// Number of devices that take part, unregistered publishers included.
+    /// Number of devices that take part, unregistered publishers and those
+    /// of the systems read through adapters included.
     pub fn device_count(&self) -> usize {
-        self.devices.len()
+        let existing = self
+            .existing
+            .as_ref()
+            .map_or(0, ExistingSystems::device_count);
+        self.devices.len() + existing
     }
 
     /// When the next action is due, as time since the start.
     pub fn next_due(&self) -> Option<Duration> {
-        self.queue.peek().map(|scheduled| scheduled.at)
+        let native = self.queue.peek().map(|scheduled| scheduled.at);
+        let existing = self.existing.as_ref().and_then(ExistingSystems::next_due);
+        match (native, existing) {
+            (Some(native), Some(existing)) => Some(native.min(existing)),
+            (native, existing) => native.or(existing),
+        }
     }
 
     /// Runs every action due by `elapsed` and returns the messages they
@@ -188,6 +204,9 @@ impl Scenario {
                 break;
             };
             self.run(scheduled.at, scheduled.action, &ts, &mut out);
+        }
+        if let Some(existing) = &mut self.existing {
+            out.extend(existing.due(elapsed, now, &ts));
         }
         out
     }
@@ -503,7 +522,7 @@ mod tests {
     }
 
     fn replay(until: Duration) -> Replay {
-        let config = crate::demo::site::load(crate::i18n::Lang::En).unwrap();
+        let config = crate::demo::site::load(crate::i18n::Lang::En, false).unwrap();
         let mut scenario = Scenario::new(&config, SEED);
         let root = TopicRoot::new(&config.site.id);
         let mut projection = Projection::default();

@@ -10,9 +10,24 @@ use crate::i18n::Lang;
 /// The demo community's configuration and inventory.
 pub const SITE_TOML: &str = include_str!("../../config/demo-site.toml");
 
-/// Loads and validates the demo site.
-pub fn load(lang: Lang) -> Result<Config, ConfigError> {
-    config::load_str(SITE_TOML, "config/demo-site.toml", Path::new("."), lang)
+/// The `[adapters]` section that `guardroom demo --adapters` adds to the site.
+pub const ADAPTERS_TOML: &str = include_str!("../../config/demo-adapters.toml");
+
+/// Loads and validates the demo site, with the adapters switched on when
+/// `adapters` is true.
+pub fn load(lang: Lang, adapters: bool) -> Result<Config, ConfigError> {
+    if !adapters {
+        return config::load_str(SITE_TOML, "config/demo-site.toml", Path::new("."), lang);
+    }
+    // The adapters file contains only `[adapters…]` tables, so appending it
+    // after the site's last `[[devices]]` entry gives one valid document.
+    let text = format!("{SITE_TOML}\n{ADAPTERS_TOML}");
+    config::load_str(
+        &text,
+        "config/demo-site.toml + config/demo-adapters.toml",
+        Path::new("."),
+        lang,
+    )
 }
 
 /// Points the configuration at the embedded broker.
@@ -30,7 +45,8 @@ mod tests {
 
     #[test]
     fn site_is_valid_and_large() {
-        let config = load(Lang::En).unwrap_or_else(|error| panic!("{}", error.render(Lang::En)));
+        let config =
+            load(Lang::En, false).unwrap_or_else(|error| panic!("{}", error.render(Lang::En)));
         assert!(
             config.devices.len() >= 300,
             "{} devices",
@@ -53,5 +69,23 @@ mod tests {
             .collect();
         assert!(gateways.len() >= 3, "gateways: {gateways:?}");
         assert!(config.devices.iter().any(|device| device.interval_s <= 4));
+    }
+
+    #[test]
+    fn adapters_switched_on_by_flag() {
+        let plain = load(Lang::En, false).unwrap();
+        assert!(!plain.adapters.zigbee2mqtt.enabled, "off without the flag");
+
+        let config =
+            load(Lang::En, true).unwrap_or_else(|error| panic!("{}", error.render(Lang::En)));
+        let adapters = &config.adapters;
+        assert!(adapters.zigbee2mqtt.enabled, "Zigbee2MQTT on");
+        assert!(adapters.home_assistant.enabled, "Home Assistant on");
+        assert!(adapters.frigate.enabled, "Frigate on");
+        assert_eq!(
+            config.devices.len(),
+            plain.devices.len(),
+            "the native inventory is unchanged"
+        );
     }
 }

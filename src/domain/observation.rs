@@ -15,6 +15,10 @@ pub struct SelfDescription {
     pub building: Option<String>,
     pub zone: Option<String>,
     pub gateway: Option<String>,
+    /// Seconds between the reports the device promises, for a device outside
+    /// the inventory. `None` leaves the interval as it was, and a new device
+    /// gets `console.unregistered_interval_s`.
+    pub interval_s: Option<u32>,
 }
 
 /// One decoded message.

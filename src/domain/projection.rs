@@ -425,7 +425,8 @@ fn invalid_state(state: ReportedState, kind: DeviceKind) -> String {
 }
 
 /// Builds the spec of a device outside the inventory from its self-description;
-/// fields it leaves out keep their previous values.
+/// fields it leaves out keep their previous values. `interval_s` is the
+/// interval a new device gets when its description names none.
 fn discovered_spec(
     id: &str,
     describes: &SelfDescription,
@@ -453,7 +454,10 @@ fn discovered_spec(
             .gateway
             .clone()
             .or_else(|| previous.and_then(|spec| spec.gateway.clone())),
-        interval_s: previous.map_or(interval_s, |spec| spec.interval_s),
+        interval_s: describes
+            .interval_s
+            .or(previous.map(|spec| spec.interval_s))
+            .unwrap_or(interval_s),
     }
 }
 
@@ -506,7 +510,7 @@ mod tests {
     use jiff::SignedDuration;
 
     use super::*;
-    use crate::domain::device::Reported;
+    use crate::domain::device::{DetectorClass, Reported};
 
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000 + secs).unwrap()
@@ -693,6 +697,102 @@ mod tests {
         assert_eq!(device.spec.kind, DeviceKind::Camera);
         assert_eq!(device.spec.name, "野摄像机");
         assert_eq!(device.spec.interval_s, 300);
+    }
+
+    #[test]
+    fn described_interval_sets_and_keeps() {
+        let mut projection = with_door();
+        let described =
+            |interval_s: Option<u32>, state: ReportedState, at: Timestamp| Observation::State {
+                device: "z2m-hall".into(),
+                describes: SelfDescription {
+                    kind: Some(DeviceKind::Door),
+                    interval_s,
+                    ..SelfDescription::default()
+                },
+                reported: Reported::new(state),
+                retained: false,
+                seen_at: Some(at),
+            };
+        feed(
+            &mut projection,
+            &described(Some(3_600), ReportedState::Closed, at(1)),
+            at(1),
+        );
+        assert_eq!(
+            projection.devices["z2m-hall"].spec.interval_s, 3_600,
+            "a new device takes the described interval"
+        );
+
+        feed(
+            &mut projection,
+            &described(None, ReportedState::Open, at(2)),
+            at(2),
+        );
+        assert_eq!(
+            projection.devices["z2m-hall"].spec.interval_s, 3_600,
+            "a description without an interval keeps the last one"
+        );
+
+        let events = feed(
+            &mut projection,
+            &described(Some(900), ReportedState::Open, at(3)),
+            at(3),
+        );
+        assert_eq!(events, ["device_discovered"], "a new interval is logged");
+        assert_eq!(projection.devices["z2m-hall"].spec.interval_s, 900);
+    }
+
+    #[test]
+    fn described_interval_ignored_for_inventory() {
+        let mut projection = with_door();
+        let observation = Observation::State {
+            device: "d1".into(),
+            describes: SelfDescription {
+                interval_s: Some(3_600),
+                ..SelfDescription::default()
+            },
+            reported: Reported::new(ReportedState::Closed),
+            retained: false,
+            seen_at: Some(at(1)),
+        };
+        feed(&mut projection, &observation, at(1));
+        assert_eq!(
+            projection.devices["d1"].spec.interval_s, 60,
+            "the configured inventory wins"
+        );
+    }
+
+    #[test]
+    fn long_interval_not_stale_before_it() {
+        let mut projection = with_door();
+        let observation = Observation::State {
+            device: "z2m-leak".into(),
+            describes: SelfDescription {
+                kind: Some(DeviceKind::Detector),
+                class: Some(DetectorClass::WaterLeak),
+                interval_s: Some(3_600),
+                ..SelfDescription::default()
+            },
+            reported: Reported::new(ReportedState::Normal),
+            retained: false,
+            seen_at: Some(at(0)),
+        };
+        feed(&mut projection, &observation, at(0));
+        let liveness = Liveness::default();
+        let device = &projection.devices["z2m-leak"];
+        // Silent for 50 minutes: stale after 750 s under the 300 s default
+        // interval, but not under the device's own hour.
+        assert_eq!(
+            projection.status_of(device, at(3_000), liveness),
+            super::super::DeviceStatus::Normal
+        );
+        let much_later = at(3_600 * 3);
+        assert_eq!(
+            projection.status_of(device, much_later, liveness),
+            super::super::DeviceStatus::Stale,
+            "stale once its own interval times the factor has passed"
+        );
     }
 
     #[test]

@@ -145,8 +145,19 @@ pub fn decode(
     Ok(Some(observation))
 }
 
-/// Checks size, encoding and nesting, then parses a JSON object.
+/// Parses a native JSON object and checks its schema version.
 fn parse_object(payload: &[u8], limits: &Limits) -> Result<Map<String, Value>, DecodeError> {
+    let object = parse_json_object(payload, limits)?;
+    check_version(&object)?;
+    Ok(object)
+}
+
+/// Checks size, encoding and nesting, then parses a JSON object. The
+/// adapters read their sources' JSON payloads with it too.
+pub(crate) fn parse_json_object(
+    payload: &[u8],
+    limits: &Limits,
+) -> Result<Map<String, Value>, DecodeError> {
     let text = check_text(payload, limits)?;
     if depth_exceeds(text.as_bytes(), limits.max_depth) {
         return Err(DecodeError::TooDeep {
@@ -154,16 +165,14 @@ fn parse_object(payload: &[u8], limits: &Limits) -> Result<Map<String, Value>, D
         });
     }
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(object)) => {
-            check_version(&object)?;
-            Ok(object)
-        }
+        Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(DecodeError::NotAnObject),
         Err(error) => Err(DecodeError::InvalidJson(error.to_string())),
     }
 }
 
-fn check_text<'a>(payload: &'a [u8], limits: &Limits) -> Result<&'a str, DecodeError> {
+/// Checks that a payload is within the size limit, UTF-8 and not blank.
+pub(crate) fn check_text<'a>(payload: &'a [u8], limits: &Limits) -> Result<&'a str, DecodeError> {
     if payload.len() > limits.max_payload_bytes {
         return Err(DecodeError::Oversized {
             size: payload.len(),
@@ -268,6 +277,7 @@ fn decode_state(
         building: optional_text(object, "building")?,
         zone: optional_text(object, "zone")?,
         gateway: optional_text(object, "gw")?,
+        interval_s: None,
     };
 
     let ts = optional_ts(object)?;

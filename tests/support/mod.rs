@@ -18,6 +18,8 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use guardroom::domain::Projection;
+use guardroom::store::Store;
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 use tempfile::TempDir;
 
@@ -297,6 +299,30 @@ impl Home {
         })
     }
 
+    /// Polls `guardroom status --json` until `done` accepts the report and
+    /// returns it, panicking when `running` exits first or after [`DEADLINE`].
+    #[track_caller]
+    pub fn wait_for_status(
+        &self,
+        what: &str,
+        database: &Path,
+        running: &mut Running,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        wait_for(what, DEADLINE, || {
+            running.assert_running();
+            let status = self.status_json(database);
+            done(&status).then_some(status)
+        })
+    }
+
+    /// Starts `guardroom serve` on `config` and `database` in the background.
+    pub fn serve(&self, config: &Path, database: &Path) -> Running {
+        let config = config.to_str().expect("config path is UTF-8");
+        let database = database.to_str().expect("database path is UTF-8");
+        self.spawn("serve", &["serve", "--config", config, "--db", database])
+    }
+
     /// Starts `guardroom` in the background, its output going to
     /// `NAME.stdout` and `NAME.stderr` in this home.
     pub fn spawn(&self, name: &str, args: &[&str]) -> Running {
@@ -323,6 +349,16 @@ impl Home {
         std::fs::write(&path, text).expect("writing guardroom.toml");
         path
     }
+}
+
+/// Loads the projection from `database` as `guardroom status` reads it, or
+/// `None` while the database does not exist yet or cannot be read.
+pub fn projection(database: &Path) -> Option<Projection> {
+    let store = Store::open_read_only(database).ok()?;
+    store
+        .load_projection()
+        .ok()
+        .map(|(projection, _)| projection)
 }
 
 /// One `[[devices]]` entry of a test configuration.

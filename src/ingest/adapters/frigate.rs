@@ -30,17 +30,17 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use self::activity::{Activity, ActivityKind, Incidents};
 use self::camera::{Camera, Health, RoleStatus};
-use super::{Adapter, Mappings, Message, device_id};
+use super::{Adapter, Mappings, Message, device_id, report_interval};
 use crate::config::Problem;
 use crate::domain::alarm::{ExternalAlarm, Priority};
 use crate::domain::device::{DeviceKind, Reported, ReportedState};
 use crate::domain::observation::{Observation, SelfDescription};
 use crate::i18n::Lang;
-use crate::ingest::decode::{DecodeError, Limits};
+use crate::ingest::decode::{DecodeError, Limits, check_text, parse_json_object};
 use crate::ingest::errors::BadPayloads;
 use crate::ingest::sanitize::sanitize;
 use crate::ingest::topic::MAX_ID_BYTES;
@@ -98,6 +98,9 @@ pub struct Config {
     /// Seconds without news about a review item or event after which its
     /// alarm is closed as if it had ended.
     pub event_timeout_s: u32,
+    /// Seconds between the reports its devices promise, unless a mapping
+    /// sets its own; `None` for `console.unregistered_interval_s`.
+    pub interval_s: Option<u32>,
 }
 
 impl Default for Config {
@@ -115,6 +118,7 @@ impl Default for Config {
             status_roles: vec!["detect".into(), "record".into()],
             status_debounce_s: 30,
             event_timeout_s: 600,
+            interval_s: None,
         }
     }
 }
@@ -211,7 +215,9 @@ impl Frigate {
     }
 
     fn describe(&self, name: &str) -> SelfDescription {
-        let mapping = self.config.devices.get(name).cloned().unwrap_or_default();
+        let mapping = self.config.devices.get(name);
+        let interval_s = report_interval(mapping, self.config.interval_s);
+        let mapping = mapping.cloned().unwrap_or_default();
         SelfDescription {
             kind: Some(DeviceKind::Camera),
             class: None,
@@ -219,6 +225,7 @@ impl Frigate {
             building: mapping.building,
             zone: mapping.zone,
             gateway: Some(GATEWAY_ID.to_owned()),
+            interval_s,
         }
     }
 
@@ -329,7 +336,7 @@ impl Frigate {
     }
 
     fn on_stats(&mut self, message: &Message<'_>) -> Vec<Observation> {
-        let object = match parse_object(message.payload, &self.limits) {
+        let object = match parse_json_object(message.payload, &self.limits) {
             Ok(object) => object,
             Err(error) => return self.reject(message, None, &error),
         };
@@ -369,7 +376,7 @@ impl Frigate {
             tracing::debug!(topic = %sanitize(message.topic), "retained Frigate review or event ignored");
             return Vec::new();
         }
-        let object = match parse_object(message.payload, &self.limits) {
+        let object = match parse_json_object(message.payload, &self.limits) {
             Ok(object) => object,
             Err(error) => return self.reject(message, None, &error),
         };
@@ -608,7 +615,7 @@ fn one_of<T: Copy>(
     field: &'static str,
     choices: &[(&str, T)],
 ) -> Result<T, DecodeError> {
-    let text = payload_text(payload, limits)?;
+    let text = check_text(payload, limits)?;
     let word = text.trim().trim_matches('"').to_ascii_lowercase();
     if let Some((_, value)) = choices.iter().find(|(name, _)| *name == word) {
         return Ok(*value);
@@ -625,44 +632,4 @@ fn one_of<T: Copy>(
             sanitize(&word)
         ),
     })
-}
-
-/// Checks size and encoding of a payload.
-fn payload_text<'a>(payload: &'a [u8], limits: &Limits) -> Result<&'a str, DecodeError> {
-    if payload.len() > limits.max_payload_bytes {
-        return Err(DecodeError::Oversized {
-            size: payload.len(),
-            limit: limits.max_payload_bytes,
-        });
-    }
-    let text = std::str::from_utf8(payload).map_err(|_| DecodeError::NotUtf8)?;
-    if text.trim().is_empty() {
-        return Err(DecodeError::Empty);
-    }
-    Ok(text)
-}
-
-/// Parses a JSON object no deeper than the limit.
-fn parse_object(payload: &[u8], limits: &Limits) -> Result<Map<String, Value>, DecodeError> {
-    let text = payload_text(payload, limits)?;
-    // serde_json stops at 128 levels itself, so the depth walk below is bounded.
-    let value: Value =
-        serde_json::from_str(text).map_err(|error| DecodeError::InvalidJson(error.to_string()))?;
-    if depth(&value) > limits.max_depth {
-        return Err(DecodeError::TooDeep {
-            limit: limits.max_depth,
-        });
-    }
-    match value {
-        Value::Object(object) => Ok(object),
-        _ => Err(DecodeError::NotAnObject),
-    }
-}
-
-fn depth(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(fields) => 1 + fields.values().map(depth).max().unwrap_or(0),
-        _ => 0,
-    }
 }

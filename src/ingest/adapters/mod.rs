@@ -77,43 +77,82 @@ pub struct DeviceMapping {
     pub zone: Option<String>,
     /// Priority of every alarm this device raises, e.g. "P1".
     pub priority: Option<String>,
+    /// Seconds between the reports the device promises: silent for longer
+    /// than this times `console.stale_factor`, it is drawn stale. Wins over
+    /// the adapter's `interval_s`.
+    pub interval_s: Option<u32>,
+}
+
+/// Returns the report interval of a device: its mapping's, else the
+/// adapter's `default`, else `None`, which leaves it to
+/// `console.unregistered_interval_s`.
+pub fn report_interval(mapping: Option<&DeviceMapping>, default: Option<u32>) -> Option<u32> {
+    mapping.and_then(|mapping| mapping.interval_s).or(default)
 }
 
 /// Mappings by the source's name for a device.
 pub type Mappings = BTreeMap<String, DeviceMapping>;
 
+/// The options every adapter has, for checks that apply to all of them.
+pub struct Section<'a> {
+    /// The key under `[adapters]`, e.g. `zigbee2mqtt`.
+    pub name: &'static str,
+    /// Prefix of our ids for the adapter's devices, e.g. `z2m`.
+    pub id_prefix: &'static str,
+    pub base_topic: &'a str,
+    pub mappings: &'a Mappings,
+    pub interval_s: Option<u32>,
+}
+
 impl AdaptersConfig {
-    /// Each adapter's name, base topic and mappings, for checks that apply
-    /// to all of them.
-    pub fn sections(&self) -> [(&'static str, &str, &Mappings); 3] {
+    /// Returns each adapter's common options.
+    pub fn sections(&self) -> [Section<'_>; 3] {
         [
-            (
-                "zigbee2mqtt",
-                &self.zigbee2mqtt.base_topic,
-                &self.zigbee2mqtt.devices,
-            ),
-            (
-                "home_assistant",
-                &self.home_assistant.base_topic,
-                &self.home_assistant.devices,
-            ),
-            ("frigate", &self.frigate.base_topic, &self.frigate.devices),
+            Section {
+                name: "zigbee2mqtt",
+                id_prefix: zigbee2mqtt::ID_PREFIX,
+                base_topic: &self.zigbee2mqtt.base_topic,
+                mappings: &self.zigbee2mqtt.devices,
+                interval_s: self.zigbee2mqtt.interval_s,
+            },
+            Section {
+                name: "home_assistant",
+                id_prefix: home_assistant::ID_PREFIX,
+                base_topic: &self.home_assistant.base_topic,
+                mappings: &self.home_assistant.devices,
+                interval_s: self.home_assistant.interval_s,
+            },
+            Section {
+                name: "frigate",
+                id_prefix: frigate::ID_PREFIX,
+                base_topic: &self.frigate.base_topic,
+                mappings: &self.frigate.devices,
+                interval_s: self.frigate.interval_s,
+            },
         ]
+    }
+
+    /// Returns the Home Assistant section the adapter runs with: while the
+    /// Zigbee2MQTT adapter is on, the devices Zigbee2MQTT announces to Home
+    /// Assistant are left to it, so that each appears once.
+    pub fn home_assistant_in_use(&self) -> home_assistant::Config {
+        let mut config = self.home_assistant.clone();
+        let zigbee = &self.zigbee2mqtt.base_topic;
+        if self.zigbee2mqtt.enabled && !config.ignore_topics.contains(zigbee) {
+            config.ignore_topics.push(zigbee.clone());
+        }
+        config
     }
 }
 
 /// Priorities the mappings set, by our device id.
 pub fn device_priorities(config: &AdaptersConfig) -> BTreeMap<String, Priority> {
-    let prefixes = [
-        zigbee2mqtt::ID_PREFIX,
-        home_assistant::ID_PREFIX,
-        frigate::ID_PREFIX,
-    ];
     let mut priorities = BTreeMap::new();
-    for ((_, _, mappings), prefix) in config.sections().into_iter().zip(prefixes) {
-        for (source, mapping) in mappings {
+    for section in config.sections() {
+        for (source, mapping) in section.mappings {
             if let Some(priority) = mapping.priority.as_deref().and_then(Priority::parse) {
-                priorities.insert(device_id(prefix, source, mappings), priority);
+                let id = device_id(section.id_prefix, source, section.mappings);
+                priorities.insert(id, priority);
             }
         }
     }
@@ -130,7 +169,7 @@ impl Adapters {
     pub fn new(config: &AdaptersConfig) -> Self {
         let list = [
             zigbee2mqtt::build(&config.zigbee2mqtt),
-            home_assistant::build(&config.home_assistant),
+            home_assistant::build(&config.home_assistant_in_use()),
             frigate::build(&config.frigate),
         ]
         .into_iter()

@@ -70,11 +70,11 @@ use serde_json::Value;
 
 use self::held::Held;
 use self::inventory::{Entry, Feature, Features};
-use super::{Adapter, DeviceMapping, Mappings, Message, device_id};
+use super::{Adapter, DeviceMapping, Mappings, Message, device_id, report_interval};
 use crate::domain::Observation;
 use crate::domain::device::{DetectorClass, DeviceKind, Reported};
 use crate::domain::observation::SelfDescription;
-use crate::ingest::decode::{DecodeError, Limits, decode};
+use crate::ingest::decode::{DecodeError, Limits, decode, parse_json_object};
 use crate::ingest::errors::BadPayloads;
 use crate::ingest::sanitize::sanitize;
 use crate::ingest::topic::{MAX_ID_BYTES, Route};
@@ -106,6 +106,9 @@ pub struct Config {
     /// sensors that only switch lights, say, which would otherwise raise
     /// intrusion alarms.
     pub ignore: Vec<String>,
+    /// Seconds between the reports its devices promise, unless a mapping
+    /// sets its own; `None` for `console.unregistered_interval_s`.
+    pub interval_s: Option<u32>,
 }
 
 impl Default for Config {
@@ -115,6 +118,7 @@ impl Default for Config {
             base_topic: DEFAULT_BASE_TOPIC.into(),
             devices: Mappings::new(),
             ignore: Vec::new(),
+            interval_s: None,
         }
     }
 }
@@ -171,6 +175,8 @@ pub struct Zigbee2Mqtt {
     prefix: String,
     gateway: String,
     mappings: Mappings,
+    /// Report interval of devices whose mapping sets none.
+    interval_s: Option<u32>,
     /// Mapping keys that are IEEE addresses, lowercased, to the key as written.
     ieee_keys: HashMap<String, String>,
     /// Ignored friendly names, and IEEE addresses lowercased.
@@ -194,6 +200,7 @@ impl Zigbee2Mqtt {
             prefix: format!("{}/", config.base_topic),
             gateway: gateway_id(&config.base_topic),
             mappings: config.devices.clone(),
+            interval_s: config.interval_s,
             ieee_keys: config
                 .devices
                 .keys()
@@ -462,6 +469,7 @@ impl Zigbee2Mqtt {
             building: mapping.and_then(|mapping| mapping.building.clone()),
             zone: mapping.and_then(|mapping| mapping.zone.clone()),
             gateway: Some(self.gateway.clone()),
+            interval_s: report_interval(mapping, self.interval_s),
         }
     }
 
@@ -489,7 +497,7 @@ impl Zigbee2Mqtt {
         if message.payload.is_empty() {
             return Vec::new();
         }
-        let values = payload::parse_object(message.payload, &self.limits)
+        let values = parse_json_object(message.payload, &self.limits)
             .and_then(|object| payload::read(&object, &device.features));
         let values = match values {
             Ok(values) => values,

@@ -17,7 +17,7 @@ use super::Config;
 use super::entity::{BATTERY_LOW_PERCENT, Entity, Reading, Role};
 use crate::domain::device::{DetectorClass, DeviceKind, Reported, ReportedState};
 use crate::domain::observation::SelfDescription;
-use crate::ingest::adapters::{DeviceMapping, Mappings, device_id};
+use crate::ingest::adapters::{DeviceMapping, Mappings, device_id, report_interval};
 
 /// One device of ours and the entities it is made of, by discovery id.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,6 +211,7 @@ fn describe(
         building: mapped(|m| &m.building),
         zone: mapped(|m| &m.zone).or_else(|| main.config.suggested_area.clone()),
         gateway: (!config.gateway.is_empty()).then(|| config.gateway.clone()),
+        interval_s: report_interval(mapping, config.interval_s),
     }
 }
 

@@ -79,8 +79,12 @@ pub struct Config {
     /// Entities left out, by the same names as `devices`.
     pub ignore: Vec<String>,
     /// Topics another adapter reads: entities whose state topic is one of
-    /// these or under one are left out, e.g. `zigbee2mqtt`.
+    /// these or under one are left out, e.g. `zigbee2mqtt`. While the
+    /// Zigbee2MQTT adapter is on, its base topic is added to these.
     pub ignore_topics: Vec<String>,
+    /// Seconds between the reports its devices promise, unless a mapping
+    /// sets its own; `None` for `console.unregistered_interval_s`.
+    pub interval_s: Option<u32>,
 }
 
 impl Default for Config {
@@ -92,6 +96,7 @@ impl Default for Config {
             gateway: "home-assistant".into(),
             ignore: Vec::new(),
             ignore_topics: Vec::new(),
+            interval_s: None,
         }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::inventory::{Feature, Features, PANIC_ACTIONS, alarm_features};
 use crate::domain::device::{DetectorClass, DeviceKind, ReportedState};
-use crate::ingest::decode::{BATTERY_LOW_PERCENT, DecodeError, Limits};
+use crate::ingest::decode::{BATTERY_LOW_PERCENT, DecodeError};
 use crate::ingest::sanitize::sanitize;
 
 /// The values one payload carries; a field the payload leaves out is
@@ -29,42 +29,6 @@ pub struct Values {
     /// The payload's `last_seen`, present when Zigbee2MQTT is configured to
     /// add it.
     pub last_seen: Option<Timestamp>,
-}
-
-/// Checks size, encoding and nesting, then parses a JSON object.
-pub fn parse_object(payload: &[u8], limits: &Limits) -> Result<Map<String, Value>, DecodeError> {
-    if payload.len() > limits.max_payload_bytes {
-        return Err(DecodeError::Oversized {
-            size: payload.len(),
-            limit: limits.max_payload_bytes,
-        });
-    }
-    let text = std::str::from_utf8(payload).map_err(|_| DecodeError::NotUtf8)?;
-    if text.trim().is_empty() {
-        return Err(DecodeError::Empty);
-    }
-    // serde_json stops at 128 levels, so the parse itself is safe; the
-    // tighter limit is checked on the result.
-    let value: Value =
-        serde_json::from_str(text).map_err(|error| DecodeError::InvalidJson(error.to_string()))?;
-    if depth(&value) > limits.max_depth {
-        return Err(DecodeError::TooDeep {
-            limit: limits.max_depth,
-        });
-    }
-    match value {
-        Value::Object(object) => Ok(object),
-        _ => Err(DecodeError::NotAnObject),
-    }
-}
-
-/// Nesting of arrays and objects: 0 for a scalar, 1 for `{}`.
-fn depth(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(object) => 1 + object.values().map(depth).max().unwrap_or(0),
-        _ => 0,
-    }
 }
 
 /// Reads the fields of `features` and the common ones (`battery`,
@@ -282,6 +246,7 @@ fn preview(value: &Value) -> String {
 mod tests {
     use super::*;
     use crate::ingest::adapters::zigbee2mqtt::inventory::Binding;
+    use crate::ingest::decode::{Limits, parse_json_object};
 
     fn contact_sensor() -> Features {
         let mut features = Features::default();
@@ -297,7 +262,7 @@ mod tests {
     }
 
     fn object(json: &str) -> Map<String, Value> {
-        parse_object(json.as_bytes(), &Limits::default()).unwrap()
+        parse_json_object(json.as_bytes(), &Limits::default()).unwrap()
     }
 
     #[test]
@@ -357,8 +322,8 @@ mod tests {
     #[test]
     fn deep_payload_is_rejected() {
         let deep = format!("{}1{}", "[".repeat(9), "]".repeat(9));
-        let error =
-            parse_object(format!(r#"{{"a":{deep}}}"#).as_bytes(), &Limits::default()).unwrap_err();
+        let error = parse_json_object(format!(r#"{{"a":{deep}}}"#).as_bytes(), &Limits::default())
+            .unwrap_err();
         assert_eq!(error.code(), "too_deep");
     }
 }
