@@ -134,3 +134,59 @@ fn missing_file_fails_every_command() {
         );
     }
 }
+
+#[test]
+fn two_mappings_claiming_one_id_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("both.toml");
+    std::fs::write(
+        &path,
+        r#"
+[site]
+id = "mapsite"
+
+[adapters.zigbee2mqtt]
+enabled = true
+[adapters.zigbee2mqtt.devices."Lobby door"]
+id = "b1-lobby-door"
+
+[adapters.home_assistant]
+enabled = true
+[adapters.home_assistant.devices."lobby_door_contact"]
+id = "b1-lobby-door"
+"#,
+    )
+    .unwrap();
+    let output = check(&path, "en");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "accepted: {stderr}");
+    assert!(
+        stderr.contains(r#"adapters.home_assistant.devices."lobby_door_contact".id"#)
+            && stderr.contains("b1-lobby-door"),
+        "{stderr}"
+    );
+
+    // The shipped examples of the two adapters do not collide.
+    let examples: String = [
+        "config/adapter-zigbee2mqtt.toml",
+        "config/adapter-home-assistant.toml",
+    ]
+    .iter()
+    .map(|file| {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        // Keep only the adapter sections, so the two files join into one.
+        let start = text.find("[adapters.").expect("an adapters section");
+        text[start..].to_owned()
+    })
+    .collect::<Vec<_>>()
+    .join("\n");
+    let joined = dir.path().join("joined.toml");
+    std::fs::write(&joined, format!("[site]\nid = \"mapsite\"\n{examples}")).unwrap();
+    let output = check(&joined, "en");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -306,6 +306,9 @@ fn check_adapters(
     lang: Lang,
     problems: &mut Vec<Problem>,
 ) {
+    // Two mappings, in one adapter or in two, must not claim one id: the
+    // sources would silently feed one device.
+    let mut claimed = HashSet::new();
     for section in adapters.sections() {
         let name = section.name;
         let base_topic = section.base_topic;
@@ -340,6 +343,14 @@ fn check_adapters(
                 problems.push(Problem {
                     key: key("id"),
                     reason: lang.tf("config.bad_id", &[("value", id)]),
+                });
+            }
+            if let Some(id) = &mapping.id
+                && !claimed.insert(id.clone())
+            {
+                problems.push(Problem {
+                    key: key("id"),
+                    reason: lang.tf("config.duplicate_id", &[("value", id)]),
                 });
             }
             if let Some(priority) = &mapping.priority
