@@ -407,7 +407,7 @@ fn message_is_acknowledged_only_after_it_is_saved() {
             serve.assert_running();
             serve
                 .output()
-                .contains("the database refuses writes")
+                .contains("commit failed; holding the writes in memory")
                 .then_some(())
         },
     );

@@ -66,7 +66,7 @@ pub struct App {
     /// Operator actions and escalations committed but not yet confirmed by
     /// the broker.
     pub unsent: u64,
-    /// Set while the database refuses writes and this process holds them.
+    /// Set while the database rejects writes and this process keeps them in memory.
     pub storage: Option<StorageFault>,
 }
 

@@ -74,7 +74,7 @@ fn run(database: &std::path::Path, queue: &std_mpsc::Receiver<Action>, feed: &mp
                         // The console is closing; one more try for what is held.
                         std::thread::sleep(pause(*attempt));
                         if let Err((error, _)) = write(database, &mut store, &mut waiting) {
-                            tracing::error!(%error, lost = waiting.len(), "closing with actions the database refused");
+                            tracing::error!(%error, lost = waiting.len(), "closing with actions the database did not save");
                         }
                         return;
                     }
@@ -107,11 +107,11 @@ fn run(database: &std::path::Path, queue: &std_mpsc::Receiver<Action>, feed: &mp
                 let now = Timestamp::now();
                 let since = fault.as_ref().map_or(now, |(_, held, _)| held.since);
                 if attempt == 1 {
-                    tracing::error!(%error, ?kind, "the database refuses this console's actions; holding them and retrying");
+                    tracing::error!(%error, ?kind, "saving this console's actions failed; holding them and retrying");
                     // A fresh connection on the next attempt.
                     store = None;
                 } else {
-                    tracing::warn!(%error, attempt, "the database still refuses this console's actions");
+                    tracing::warn!(%error, attempt, "saving this console's actions failed again");
                 }
                 let held = StorageFault {
                     kind,
@@ -125,7 +125,7 @@ fn run(database: &std::path::Path, queue: &std_mpsc::Receiver<Action>, feed: &mp
                 fault = Some((attempt, held, Instant::now() + pause(attempt)));
             }
             Err((error, None)) => {
-                // Retrying cannot help: the console is told, not left hoping.
+                // Retrying cannot help, so the console gets a refusal at once.
                 tracing::error!(%error, "saving an action failed");
                 if let Some(action) = waiting.pop_front() {
                     let refusal = Refusal::ByRecorder(format!("not saved: {error}"));

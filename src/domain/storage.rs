@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-/// What kept a write from the disk, when trying again later may succeed.
+/// Cause of a failed write that may succeed when tried again later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
@@ -16,7 +16,7 @@ pub enum FaultKind {
     Io,
 }
 
-/// Writes the recorder holds in memory until the database takes them.
+/// Writes kept in memory until the database accepts them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StorageFault {
     pub kind: FaultKind,

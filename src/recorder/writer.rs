@@ -36,9 +36,9 @@ const MAX_REQUESTS: usize = 500;
 /// keeps the rest.
 const HELD_LIMIT: usize = 200_000;
 
-/// Waits between commit attempts while the disk refuses writes: doubled
-/// from the first up to the last, so a full disk sees one attempt per
-/// half-minute rather than one per message.
+/// Pauses between commit attempts while the disk rejects writes. Each pause
+/// doubles up to the cap, so a full disk gets one attempt per half-minute
+/// rather than one per message.
 const RETRY_FIRST: Duration = Duration::from_secs(1);
 const RETRY_CAP: Duration = Duration::from_secs(30);
 
@@ -76,8 +76,8 @@ pub enum Input {
 }
 
 impl Topics {
-    /// The action topic of `console`, or the recorder's own when the id
-    /// could not stand in a topic.
+    /// Returns the action topic of `console`, or the recorder's own when the
+    /// id is not valid in a topic.
     fn action_topic(&self, console: &str) -> String {
         let valid =
             !console.is_empty() && !console.contains(['/', '+', '#', '\0']) && console.len() <= 64;
@@ -607,8 +607,8 @@ impl Writer {
         }
     }
 
-    /// The rows `pending` touched as they are now, without its events: what
-    /// the screen needs.
+    /// Returns the rows `pending` touched, as they are now and without its
+    /// events, for the screen.
     fn snapshot(&self, pending: &Pending) -> Batch {
         Batch {
             devices: pending
@@ -672,9 +672,9 @@ impl Writer {
         let now = Timestamp::now();
         let since = self.retry.as_ref().map_or(now, |retry| retry.fault.since);
         if attempt == 1 {
-            tracing::error!(%error, ?kind, events = pending.events.len(), actions = pending.actions, "the database refuses writes; holding them in memory and retrying");
+            tracing::error!(%error, ?kind, events = pending.events.len(), actions = pending.actions, "commit failed; holding the writes in memory and retrying");
         } else {
-            tracing::warn!(%error, attempt, retry_in_s = wait.as_secs(), "the database still refuses writes");
+            tracing::warn!(%error, attempt, retry_in_s = wait.as_secs(), "commit failed again; retrying later");
         }
         self.retry = Some(Retry {
             attempt,

@@ -70,7 +70,7 @@ impl Default for AlarmRules {
 }
 
 impl AlarmRules {
-    /// The priority of `condition` on `device`: the device's own when set.
+    /// Returns the priority of `condition` on `device`: the device's own when set.
     pub fn priority_of(&self, condition: Condition, device: &str) -> Priority {
         self.device_priorities
             .get(device)

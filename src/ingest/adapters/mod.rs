@@ -22,7 +22,7 @@ use super::topic::MAX_ID_BYTES;
 use crate::domain::Observation;
 use crate::domain::alarm::Priority;
 
-/// One message from the broker, as an adapter sees it.
+/// One message from the broker, as passed to an adapter.
 #[derive(Clone, Copy, Debug)]
 pub struct Message<'a> {
     pub topic: &'a str,
@@ -65,8 +65,8 @@ pub struct AdaptersConfig {
     pub frigate: frigate::Config,
 }
 
-/// How a device of another system appears in our inventory. Every field
-/// is optional: an unmapped device appears under its source name.
+/// Mapping of another system's device onto our inventory. Every field is
+/// optional, and an unmapped device appears under its source name.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeviceMapping {
