@@ -86,6 +86,9 @@ pub enum EventBody {
     AlarmActed { action: Action },
     /// An alarm flood started or ended.
     AlarmFlood { flood: Flood },
+    /// An operator's own duty-log action: a note, a login or logout, a
+    /// handover or its confirmation.
+    DutyRecorded { action: Action },
 }
 
 impl EventBody {
@@ -105,6 +108,7 @@ impl EventBody {
             Self::AlarmChanged { .. } => "alarm_changed",
             Self::AlarmActed { .. } => "alarm_acted",
             Self::AlarmFlood { .. } => "alarm_flood",
+            Self::DutyRecorded { .. } => "duty_recorded",
         }
     }
 
@@ -147,7 +151,8 @@ impl EventBody {
             | Self::LinkChanged { .. }
             | Self::AlarmRaised { .. }
             | Self::AlarmChanged { .. }
-            | Self::AlarmFlood { .. } => None,
+            | Self::AlarmFlood { .. }
+            | Self::DutyRecorded { .. } => None,
         }
     }
 
@@ -157,7 +162,9 @@ impl EventBody {
             Self::DeviceEventRaised {
                 device, event_id, ..
             } => Some(format!("evt:{device}:{event_id}")),
-            Self::AlarmActed { action } => Some(format!("act:{}", action.id)),
+            Self::AlarmActed { action } | Self::DutyRecorded { action } => {
+                Some(format!("act:{}", action.id))
+            }
             _ => None,
         }
     }

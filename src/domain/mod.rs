@@ -12,6 +12,7 @@ pub mod observation;
 pub mod outgoing;
 pub mod privacy;
 pub mod projection;
+pub mod shift;
 pub mod storage;
 pub mod ticket;
 pub mod time;

@@ -299,6 +299,8 @@ impl Projection {
             EventBody::AlarmChanged { alarm, change } => self.alarms.change(*alarm, change, at),
             EventBody::AlarmActed { action } => self.alarms.act(action, at),
             EventBody::AlarmFlood { flood } => self.alarms.flood(flood, at),
+            // The duty log is read from the store, not kept in memory.
+            EventBody::DutyRecorded { .. } => {}
         }
     }
 

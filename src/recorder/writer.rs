@@ -359,7 +359,12 @@ impl Writer {
         }
         pending.durable = true;
         pending.actions += 1;
-        self.append(pending, Event::new(now, EventBody::AlarmActed { action }));
+        let body = if action.kind.is_alarm() {
+            EventBody::AlarmActed { action }
+        } else {
+            EventBody::DutyRecorded { action }
+        };
+        self.append(pending, Event::new(now, body));
     }
 
     /// Takes the actions attached consoles handed in since the last look.
@@ -465,10 +470,14 @@ impl Writer {
     fn message_for(&self, event: &Event) -> Option<(String, String)> {
         let topics = &self.settings.topics;
         match &event.body {
-            EventBody::AlarmActed { action } if !topics.actions.is_empty() => Some((
-                topics.action_topic(&action.console),
-                outbound::action(action, event.at),
-            )),
+            EventBody::AlarmActed { action } | EventBody::DutyRecorded { action }
+                if !topics.actions.is_empty() =>
+            {
+                Some((
+                    topics.action_topic(&action.console),
+                    outbound::action(action, event.at),
+                ))
+            }
             EventBody::AlarmChanged {
                 alarm,
                 change: Change::Escalated,

@@ -78,6 +78,22 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX requests_pending ON requests (state, row);
     ",
+    // 4: the duty log's hash chain and the operators who log in.
+    "
+    ALTER TABLE events ADD COLUMN hash TEXT;
+
+    CREATE TABLE operators (
+        id              TEXT    PRIMARY KEY,
+        name            TEXT    NOT NULL,
+        role            TEXT    NOT NULL,
+        pin_hash        TEXT    NOT NULL,
+        disabled        INTEGER NOT NULL DEFAULT 0,
+        failures        INTEGER NOT NULL DEFAULT 0,
+        locked_until_ms INTEGER,
+        created_ms      INTEGER NOT NULL,
+        changed_ms      INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -212,6 +212,15 @@ impl AlarmBook {
     /// Checks an action against the current state, without changing it.
     pub fn check(&self, action: &Action, now: Timestamp) -> Result<(), Refusal> {
         let remark = action.remark.trim();
+        if !action.kind.is_alarm() {
+            // The duty log's actions do not touch the book.
+            if let ActionKind::Note { .. } = action.kind
+                && remark.is_empty()
+            {
+                return Err(Refusal::RemarkRequired("note"));
+            }
+            return Ok(());
+        }
         if let ActionKind::Silence = action.kind {
             return if self.sounding().next().is_some() {
                 Ok(())
@@ -304,7 +313,13 @@ impl AlarmBook {
                     return Err(Refusal::RemarkRequired("remark"));
                 }
             }
-            ActionKind::Silence | ActionKind::OutOfService { .. } => {}
+            ActionKind::Silence
+            | ActionKind::OutOfService { .. }
+            | ActionKind::Note { .. }
+            | ActionKind::LogIn
+            | ActionKind::LogOut
+            | ActionKind::HandOver { .. }
+            | ActionKind::TakeOver { .. } => {}
         }
         Ok(())
     }
@@ -406,6 +421,9 @@ impl AlarmBook {
     /// Folds an operator's action in. Actions in the log were checked when
     /// they were taken, so one that no longer fits changes nothing.
     pub fn act(&mut self, action: &Action, at: Timestamp) {
+        if !action.kind.is_alarm() {
+            return;
+        }
         match &action.kind {
             ActionKind::Silence => {
                 self.state.silenced_at = Some(at);
@@ -468,7 +486,13 @@ impl AlarmBook {
             }
             ActionKind::Unshelve => alarm.shelved = None,
             ActionKind::OutOfService { on, .. } => alarm.out_of_service = *on,
-            ActionKind::Remark | ActionKind::Silence => {}
+            ActionKind::Remark
+            | ActionKind::Silence
+            | ActionKind::Note { .. }
+            | ActionKind::LogIn
+            | ActionKind::LogOut
+            | ActionKind::HandOver { .. }
+            | ActionKind::TakeOver { .. } => {}
         }
         let to = alarm.shown();
         alarm.record(transition(action, at, from, to));

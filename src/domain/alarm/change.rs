@@ -116,9 +116,87 @@ pub enum ActionKind {
         device: String,
         on: bool,
     },
+    /// A duty-log entry written by the operator; its text is the remark.
+    /// A correction refers to the `seq` of the entry it corrects.
+    Note {
+        entry: EntryKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refers_to: Option<i64>,
+    },
+    /// The operator logged in at the console.
+    LogIn,
+    /// The operator logged out, or the console locked them out.
+    LogOut,
+    /// The outgoing guard signs the handover of `shift`.
+    HandOver {
+        shift: String,
+    },
+    /// The incoming guard confirms the handover `handover` (the outgoing
+    /// guard's action id) of `shift`.
+    TakeOver {
+        shift: String,
+        handover: Uuid,
+    },
+}
+
+/// Type of a duty-log entry written by an operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// 备注
+    Note,
+    /// 巡更
+    Patrol,
+    /// 来访
+    Visitor,
+    /// 事件
+    Incident,
+    /// 电话
+    Call,
+    /// 交接班备注
+    HandoverRemark,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 6] = [
+        Self::Note,
+        Self::Patrol,
+        Self::Visitor,
+        Self::Incident,
+        Self::Call,
+        Self::HandoverRemark,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Note => "note",
+            Self::Patrol => "patrol",
+            Self::Visitor => "visitor",
+            Self::Incident => "incident",
+            Self::Call => "call",
+            Self::HandoverRemark => "handover_remark",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
 }
 
 impl ActionKind {
+    /// Returns true for actions on alarms or the sounder, false for the
+    /// duty log's own actions (notes, logins, handovers).
+    pub fn is_alarm(&self) -> bool {
+        !matches!(
+            self,
+            Self::Note { .. }
+                | Self::LogIn
+                | Self::LogOut
+                | Self::HandOver { .. }
+                | Self::TakeOver { .. }
+        )
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Acknowledge => "acknowledge",
@@ -130,6 +208,11 @@ impl ActionKind {
             Self::Silence => "silence",
             Self::OutOfService { on: true, .. } => "out_of_service",
             Self::OutOfService { on: false, .. } => "in_service",
+            Self::Note { .. } => "note",
+            Self::LogIn => "log_in",
+            Self::LogOut => "log_out",
+            Self::HandOver { .. } => "hand_over",
+            Self::TakeOver { .. } => "take_over",
         }
     }
 }

@@ -14,7 +14,7 @@ pub mod record;
 pub mod rules;
 
 pub use book::{AlarmBook, BookState, Refusal};
-pub use change::{Action, ActionKind, Change, Flood, Raise};
+pub use change::{Action, ActionKind, Change, EntryKind, Flood, Raise};
 pub use condition::{Condition, Disposition, Priority};
 pub use record::{Alarm, Shown, Transition};
 pub use rules::{AlarmRules, ExternalAlarm};
