@@ -342,3 +342,165 @@ fn smoke_alarm_acknowledged_from_the_keyboard() {
         "same state after restart:\n{screen}"
     );
 }
+
+/// Adds operator `id` to `database` with the real command line.
+fn add_operator(home: &Home, database: &Path, id: &str, role: &str, pin: &str) {
+    use std::io::Write;
+    let mut child = home
+        .command(&[
+            "operator",
+            "add",
+            id,
+            "--name",
+            "值班员甲",
+            "--role",
+            role,
+            "--pin-stdin",
+            "--db",
+            database.to_str().unwrap(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running guardroom operator add");
+    writeln!(child.stdin.take().unwrap(), "{pin}").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "operator add failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The operator actions stored in `database`, oldest first.
+fn stored_actions(database: &Path) -> Vec<serde_json::Value> {
+    let conn = rusqlite::Connection::open(database).unwrap();
+    let mut statement = conn
+        .prepare(
+            "SELECT body FROM events WHERE kind IN ('alarm_acted', 'duty_recorded') ORDER BY seq",
+        )
+        .unwrap();
+    statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|body| serde_json::from_str::<serde_json::Value>(&body).unwrap()["action"].clone())
+        .collect()
+}
+
+#[test]
+fn login_lockout_acknowledge_and_lock() {
+    let broker = Broker::start_new();
+    let home = Home::new();
+    let smoke = TestDevice {
+        id: "smoke-7".into(),
+        name: "七号楼烟感".into(),
+        kind: "detector",
+        class: Some("smoke"),
+    };
+    let config = home.write_config("loginsite", &broker.url(), &[smoke]);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[operators]\nmax_failures = 3\nlockout_s = 4\n");
+    std::fs::write(&config, text).unwrap();
+    let database = home.path().join("login.sqlite");
+    add_operator(&home, &database, "g1", "guard", "2468");
+    let tmux = Tmux::new(&home);
+
+    tmux.start("guard", &console_line(&home, &config, &database, "en"));
+    tmux.wait_for("guard", "Operator id");
+    tmux.keys("guard", &["g1", "Enter", "0000", "Enter"]);
+    tmux.wait_for("guard", "2 tries left");
+    let screen = tmux.screen("guard");
+    assert!(
+        !screen.contains("0000"),
+        "the PIN is never shown:\n{screen}"
+    );
+    tmux.keys("guard", &["1111", "Enter"]);
+    tmux.wait_for("guard", "1 tries left");
+    tmux.keys("guard", &["2222", "Enter"]);
+    tmux.wait_for("guard", "locked out until");
+    let locked_at = Instant::now();
+
+    // The right PIN is refused until the lockout ends. The id stays in its
+    // field after a wrong PIN, so only the PIN is typed again.
+    tmux.keys("guard", &["2468", "Enter"]);
+    tmux.wait_for("guard", "locked out until");
+    assert!(
+        !tmux.screen("guard").contains("g1 · recorder"),
+        "logged in during the lockout"
+    );
+    std::thread::sleep(
+        Duration::from_secs(4).saturating_sub(locked_at.elapsed()) + Duration::from_millis(500),
+    );
+    tmux.keys("guard", &["2468", "Enter"]);
+    tmux.wait_for("guard", "g1 · recorder");
+    tmux.wait_for("guard", "online");
+
+    let mut publisher = Publisher::connect(broker.port());
+    publisher.publish(
+        "gr/v1/loginsite/evt/smoke-7",
+        r#"{"v":1,"id":"evt-7","type":"smoke"}"#,
+        false,
+    );
+    publisher.flush();
+    tmux.wait_for("guard", "七号楼烟感");
+    tmux.keys("guard", &["a"]);
+    tmux.wait_for("guard", "to reset");
+
+    // The operator added on the command line reached the duty log first.
+    let actions = wait_for_actions(&database, 3);
+    assert_eq!(actions[0]["action"], "operator_changed", "{actions:?}");
+    assert_eq!(actions[1]["action"], "log_in", "{actions:?}");
+    assert_eq!(actions[1]["operator"], "g1");
+    let acknowledged = &actions[2];
+    assert_eq!(acknowledged["action"], "acknowledge", "{actions:?}");
+    assert_eq!(acknowledged["operator"], "g1");
+    assert_eq!(acknowledged["role"], "guard");
+    assert_eq!(acknowledged["console"], "duty-1");
+    assert_eq!(acknowledged["via_ssh"], false);
+
+    // L locks: the lock screen keeps the alarm in view and takes no action.
+    tmux.keys("guard", &["L"]);
+    tmux.wait_for("guard", "Locked ·");
+    let screen = tmux.screen("guard");
+    assert!(
+        screen.lines().any(|line| line.contains("七号楼烟感")),
+        "the alarm stays listed on the lock screen:\n{screen}"
+    );
+    tmux.keys("guard", &["m"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        stored_actions(&database).len(),
+        3,
+        "a locked console takes no action"
+    );
+
+    // The same operator unlocks; quitting logs them out.
+    tmux.keys("guard", &["Enter", "2468", "Enter"]);
+    tmux.wait_for("guard", "g1 · recorder");
+    let pid = tmux.pane_pid("guard").expect("pane pid");
+    tmux.keys("guard", &["q"]);
+    tmux.wait_for("guard", "Quit");
+    tmux.keys("guard", &["y"]);
+    wait_gone(pid);
+    let actions = stored_actions(&database);
+    assert_eq!(actions.last().unwrap()["action"], "log_out", "{actions:?}");
+}
+
+/// Waits until `database` holds at least `count` operator actions.
+fn wait_for_actions(database: &Path, count: usize) -> Vec<serde_json::Value> {
+    let start = Instant::now();
+    loop {
+        let actions = stored_actions(database);
+        if actions.len() >= count {
+            return actions;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "only {} actions stored: {actions:?}",
+            actions.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

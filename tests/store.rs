@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use tempfile::TempDir;
 
 /// Schema version this build writes.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Returns a base time with a sub-millisecond part, as `Timestamp::now()` has.
 fn t0() -> Timestamp {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::App;
 use crate::domain::alarm::{Action, ActionKind, Refusal};
+use crate::domain::operator::authorize;
 
 /// The operator behind an action, and the console it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +54,19 @@ pub enum ActError {
 }
 
 impl App {
+    /// Checks an action as the recorder will: the console's mode, the
+    /// operator's permission, then the alarm book and the services.
+    pub fn check(&self, action: &Action, now: Timestamp) -> Result<(), Refusal> {
+        if self.read_only {
+            return Err(Refusal::ReadOnly);
+        }
+        let Some(registered) = self.access.registered() else {
+            return Err(Refusal::NotLoggedIn);
+        };
+        authorize(registered, action, &self.projection.alarms)?;
+        self.projection.check_action(action, now)
+    }
+
     /// Takes an action: checks it, hands it to the recorder, and returns its
     /// id. The state changes when the recorder's commit comes back.
     pub fn act(
@@ -72,7 +86,7 @@ impl App {
             via_ssh: self.operator.via_ssh,
             remark: remark.trim().to_owned(),
         };
-        self.projection.alarms.check(&action, now)?;
+        self.check(&action, now)?;
         let Some(submit) = &self.submit else {
             return Err(ActError::Attached);
         };

@@ -32,6 +32,7 @@ pub fn follow(
         .refused_requests(console, 0)?
         .last()
         .map_or(0, |refused| refused.row);
+    let mut service_seq = store.last_service_seq()?;
     while !*stop.borrow() {
         std::thread::sleep(POLL_INTERVAL);
         let now = store.data_version()?;
@@ -45,6 +46,10 @@ pub fn follow(
         let refused = store.refused_requests(console, refused_after)?;
         if let Some(last) = refused.last() {
             refused_after = last.row;
+        }
+        let services = store.service_events_after(service_seq, 10_000)?;
+        if let Some(last) = services.last() {
+            service_seq = last.seq;
         }
         let delta = Delta {
             devices: changes.devices,
@@ -62,6 +67,7 @@ pub fn follow(
             // Actions handed in but not yet taken by the recorder wait too.
             unsent: waiting(&store),
             storage: Default::default(),
+            services,
         };
         if !deliver(delta) {
             break;

@@ -3,12 +3,16 @@
 //! by merging deltas from the recorder or from following the database.
 
 pub mod actions;
+pub mod duty;
 pub mod follow;
 pub mod guide;
+pub mod login;
 pub mod requests;
+pub mod review;
 
 pub use actions::{ActError, Operator, Submit};
 pub use guide::AlarmGuide;
+pub use login::{Access, Current, LoginError, LoginSettings};
 
 use std::path::PathBuf;
 
@@ -56,6 +60,11 @@ pub struct App {
     /// Warnings shown on every screen until the console closes.
     pub warnings: Vec<String>,
     pub operator: Operator,
+    /// Whether operators log in here, and who is logged in.
+    pub access: Access,
+    pub login: LoginSettings,
+    /// A review console: it takes no action and hands nothing to a recorder.
+    pub read_only: bool,
     /// Hands actions to this process's recorder; `None` when attached.
     pub submit: Option<Submit>,
     /// Actions the recorder refused after the console's own check passed
@@ -68,6 +77,8 @@ pub struct App {
     pub unsent: u64,
     /// Set while the database rejects writes and this process keeps them in memory.
     pub storage: Option<StorageFault>,
+    /// The shift schedule, the reports folder and the handover state.
+    pub duty: duty::Duty,
 }
 
 /// Device counts by kind and status, as the overview and `status` show them.
@@ -131,11 +142,15 @@ impl App {
             bad_payloads: 0,
             warnings: Vec::new(),
             operator: Operator::from_env("guard", "console"),
+            access: Access::Open,
+            login: LoginSettings::default(),
+            read_only: false,
             submit: None,
             refused: Vec::new(),
             alarm_guide: AlarmGuide::default(),
             unsent: 0,
             storage: None,
+            duty: duty::Duty::default(),
         }
     }
 

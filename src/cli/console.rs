@@ -12,7 +12,10 @@ use tokio::sync::{mpsc, watch};
 
 use super::Context;
 use crate::app::requests::Requests;
-use crate::app::{ActError, AlarmGuide, App, Feed, Operator, Role, SiteInfo, Submit, follow};
+use crate::app::{
+    Access, ActError, AlarmGuide, App, Feed, LoginSettings, Operator, Role, SiteInfo, Submit,
+    follow,
+};
 use crate::config::Config;
 use crate::domain::device::Liveness;
 use crate::i18n::Lang;
@@ -60,6 +63,18 @@ pub fn open(
     database: PathBuf,
     runtime: &tokio::runtime::Runtime,
 ) -> ExitCode {
+    open_with(context, config, database, runtime, &[])
+}
+
+/// Opens the console like [`open`], with `notices` on the standing line
+/// from the start, as the demo's operators.
+pub fn open_with(
+    context: &Context,
+    config: &Config,
+    database: PathBuf,
+    runtime: &tokio::runtime::Runtime,
+    notices: &[String],
+) -> ExitCode {
     let lang = context.lang_for(config);
     let theme = match Theme::resolve(&context.theme_name(config)) {
         Ok(theme) if no_color() => theme.without_colour(),
@@ -82,8 +97,22 @@ pub fn open(
         database: database.clone(),
     };
 
+    let read_only = context.cli.read_only;
+    if read_only && !database.is_file() {
+        return context.fail("login.no_database", &[("path", &database.display())]);
+    }
     runtime.block_on(async {
-        match session(config, site, lang, theme, runtime.handle()).await {
+        match session(
+            config,
+            site,
+            lang,
+            theme,
+            runtime.handle(),
+            read_only,
+            notices,
+        )
+        .await
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
                 eprintln!("{message}");
@@ -125,16 +154,25 @@ async fn session(
     lang: Lang,
     theme: Theme,
     runtime: &tokio::runtime::Handle,
+    read_only: bool,
+    notices: &[String],
 ) -> Result<(), String> {
     let database = site.database.clone();
     let (feed_tx, feed_rx) = mpsc::channel(FEED_CAPACITY);
-    let mut roles = Roles {
-        lock: RecorderLock::try_acquire(&database).map_err(|error| {
+    // A review console never records: it follows the file, even when no
+    // recorder runs.
+    let lock = if read_only {
+        None
+    } else {
+        RecorderLock::try_acquire(&database).map_err(|error| {
             lang.tf(
                 "serve.lock_failed",
                 &[("path", &database.display()), ("error", &error)],
             )
-        })?,
+        })?
+    };
+    let mut roles = Roles {
+        lock,
         recorder: None,
         follower_stop: None,
         submit: SubmitSlot::default(),
@@ -160,6 +198,12 @@ async fn session(
             &[("path", &database.display()), ("error", &error)],
         )
     })?;
+    let operators = store.operator_count().map_err(|error| {
+        lang.tf(
+            "store.open_failed",
+            &[("path", &database.display()), ("error", &error)],
+        )
+    })?;
     drop(store);
 
     let mut app = App::new(site, role, projection);
@@ -167,6 +211,33 @@ async fn session(
     app.bad_payloads = meta.bad_payloads;
     app.operator = Operator::from_env(&config.console.user, &config.console.id);
     app.alarm_guide = AlarmGuide::from_config(config);
+    app.read_only = read_only;
+    app.duty.schedule = config.shifts.clone();
+    app.duty.reports_dir = config.console.reports_dir.clone().unwrap_or_else(|| {
+        database
+            .parent()
+            .unwrap_or_else(|| std::path::Path::new("."))
+            .join("reports")
+    });
+    app.login = LoginSettings {
+        lockout: config.operators.lockout(),
+        idle: config.operators.idle_lock(),
+    };
+    if operators > 0 {
+        app.access = Access::Operators {
+            current: None,
+            locked: false,
+        };
+    } else {
+        app.warnings.push(lang.t("login.no_operators").to_owned());
+    }
+    app.warnings.extend(notices.iter().cloned());
+    if read_only {
+        return review(
+            app, roles, &database, meta.rev, config, feed_tx, feed_rx, lang, theme, runtime,
+        )
+        .await;
+    }
     let slot = roles.submit.clone();
     // While attached, actions go to the recorder through the database.
     let requests = Requests::start(database.clone(), feed_tx.clone());
@@ -208,6 +279,35 @@ async fn session(
 
     let _ = stop_tx.send(true);
     let _ = keeper.await;
+    outcome.map_err(|error| lang.tf("ui.failed", &[("error", &error)]))
+}
+
+/// Runs a review console: it follows the database and hands nothing to a
+/// recorder, so it has no submit function at all.
+#[allow(clippy::too_many_arguments)]
+async fn review(
+    app: App,
+    mut roles: Roles,
+    database: &std::path::Path,
+    rev: i64,
+    config: &Config,
+    feed_tx: mpsc::Sender<Feed>,
+    feed_rx: mpsc::Receiver<Feed>,
+    lang: Lang,
+    theme: Theme,
+    runtime: &tokio::runtime::Handle,
+) -> Result<(), String> {
+    tracing::info!(database = %database.display(), "opening a read-only review console");
+    roles.follower_stop = Some(start_follower(database, rev, &config.console.id, &feed_tx));
+    let (notifier, notify_state) = if config.console.notifications {
+        Notifier::desktop(runtime)
+    } else {
+        Notifier::disabled()
+    };
+    let outcome = crate::ui::run(app, feed_rx, lang, theme, notifier, notify_state).await;
+    if let Some(follower) = roles.follower_stop.take() {
+        let _ = follower.send(true);
+    }
     outcome.map_err(|error| lang.tf("ui.failed", &[("error", &error)]))
 }
 

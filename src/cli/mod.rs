@@ -2,6 +2,10 @@
 
 mod check;
 pub mod console;
+mod log;
+mod operator;
+mod report;
+mod residents;
 pub(crate) mod serve;
 mod status;
 
@@ -36,6 +40,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
 
+    /// Open a review console that changes nothing and needs no recorder.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -54,6 +62,21 @@ pub enum Command {
     },
     /// Validate the configuration and print every problem.
     CheckConfig,
+    /// Add, list, disable and enable operators, and set their PINs.
+    Operator(operator::OperatorArgs),
+    /// Check the duty log's hash chain, or archive old events.
+    Log {
+        #[command(subcommand)]
+        command: log::LogCommand,
+    },
+    /// Write the duty report of a shift or of a range of dates: statistics,
+    /// alarms, duty log and handover sheets.
+    Report(report::ReportArgs),
+    /// Manage the eldercare residents registry.
+    Residents {
+        #[command(subcommand)]
+        command: residents::ResidentsCommand,
+    },
 }
 
 /// Settings every command needs before it starts.
@@ -154,6 +177,10 @@ pub fn main() -> ExitCode {
         Some(Command::Serve) => serve::run(&context),
         Some(Command::Status { json }) => status::run(&context, *json),
         Some(Command::CheckConfig) => check::run(&context),
+        Some(Command::Operator(args)) => operator::run(&context, args),
+        Some(Command::Log { command }) => log::run(&context, command),
+        Some(Command::Report(args)) => report::run(&context, args),
+        Some(Command::Residents { command }) => residents::run(&context, command),
     };
     tracing::info!("guardroom exiting");
     code
@@ -185,7 +212,7 @@ fn lang_in_args(args: &[std::ffi::OsString]) -> Option<Lang> {
 /// Replaces the about and help texts with the catalog's; clap's own
 /// headings ("Usage", "Options") stay as clap writes them.
 fn localize(command: clap::Command, lang: Lang) -> clap::Command {
-    let args = ["config", "db", "lang", "theme"];
+    let args = ["config", "db", "lang", "theme", "read_only"];
     let mut command = command.about(lang.t("cli.about"));
     for arg in args {
         command = command.mut_arg(arg, |a| a.help(lang.t(&format!("cli.help_{arg}"))));
@@ -195,6 +222,19 @@ fn localize(command: clap::Command, lang: Lang) -> clap::Command {
         ("serve", &[][..]),
         ("status", &["json"][..]),
         ("check-config", &[][..]),
+        (
+            "report",
+            &[
+                "shift",
+                "from",
+                "to",
+                "format",
+                "output",
+                "force",
+                "bom",
+                "reveal_personal",
+            ][..],
+        ),
     ] {
         let key = name.replace('-', "_");
         command = command.mut_subcommand(name, |sub| {
@@ -205,7 +245,53 @@ fn localize(command: clap::Command, lang: Lang) -> clap::Command {
             sub
         });
     }
-    command
+    residents::localize(localize_operator(localize_log(command, lang), lang), lang)
+}
+
+/// Translates `operator` and its own subcommands.
+fn localize_operator(command: clap::Command, lang: Lang) -> clap::Command {
+    command.mut_subcommand("operator", |operator| {
+        let mut operator = operator.about(lang.t("cli.operator_about"));
+        for (name, args) in [
+            ("add", &["id", "name", "role", "pin_stdin"][..]),
+            ("list", &["json"][..]),
+            ("disable", &["id"][..]),
+            ("enable", &["id"][..]),
+            ("set-pin", &["id", "pin_stdin"][..]),
+        ] {
+            let key = name.replace('-', "_");
+            operator = operator.mut_subcommand(name, |sub| {
+                let mut sub = sub.about(lang.t(&format!("cli.operator_{key}_about")));
+                for arg in args {
+                    sub = sub.mut_arg(*arg, |a| {
+                        a.help(lang.t(&format!("cli.operator_{key}_{arg}")))
+                    });
+                }
+                sub
+            });
+        }
+        operator
+    })
+}
+
+/// Translates `log` and its own subcommands.
+fn localize_log(command: clap::Command, lang: Lang) -> clap::Command {
+    command.mut_subcommand("log", |log| {
+        let mut log = log.about(lang.t("cli.log_about"));
+        for (name, args) in [
+            ("verify", &["json", "archive"][..]),
+            ("archive", &["before", "output"][..]),
+        ] {
+            log = log.mut_subcommand(name, |sub| {
+                let mut sub = sub.about(lang.t(&format!("cli.log_{name}_about")));
+                for arg in args {
+                    sub = sub.mut_arg(*arg, |a| a.help(lang.t(&format!("cli.log_{name}_{arg}"))));
+                }
+                sub
+            });
+        }
+        log
+    })
 }
 
 #[cfg(test)]

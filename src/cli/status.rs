@@ -40,7 +40,11 @@ pub fn run(context: &Context, json: bool) -> ExitCode {
         .and_then(|config| TimeZone::get(&config.site.time_zone).ok())
         .unwrap_or_else(TimeZone::system);
 
-    match status::read(&database, Timestamp::now(), liveness) {
+    let setup = config
+        .as_ref()
+        .map(crate::config::Config::service_setup)
+        .unwrap_or_default();
+    match status::read_with(&database, Timestamp::now(), liveness, &setup) {
         Ok(report) => {
             if json {
                 println!(

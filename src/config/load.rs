@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-use super::model::{Alarms, Broker, BrokerUrl, Config, Console, DeviceEntry, Site, Storage};
+use super::model::{
+    Alarms, Broker, BrokerUrl, Care, Config, Console, DeviceEntry, Log, Operators, Shifts, Site,
+    Storage, Tickets,
+};
 use super::paths::Paths;
 use crate::domain::alarm::{Condition, Priority};
 use crate::domain::device::DeviceKind;
@@ -129,7 +132,8 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
     let mut problems = Vec::new();
     for key in table.keys() {
         if ![
-            "site", "broker", "storage", "console", "alarms", "adapters", "devices",
+            "site", "broker", "storage", "console", "alarms", "adapters", "devices", "operators",
+            "care", "tickets", "shifts", "log",
         ]
         .contains(&key.as_str())
         {
@@ -145,6 +149,11 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
     let mut storage: Storage = section(&table, "storage", &mut problems);
     let console: Console = section(&table, "console", &mut problems);
     let alarms: Alarms = section(&table, "alarms", &mut problems);
+    let operators: Operators = section(&table, "operators", &mut problems);
+    let mut care: Care = section(&table, "care", &mut problems);
+    let tickets: Tickets = section(&table, "tickets", &mut problems);
+    let shifts: Shifts = section(&table, "shifts", &mut problems);
+    let log: Log = section(&table, "log", &mut problems);
     let adapters: crate::ingest::adapters::AdaptersConfig =
         section(&table, "adapters", &mut problems);
     let entries = device_entries(&table, &mut problems);
@@ -152,6 +161,11 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
     check_site(&site, lang, &mut problems);
     check_broker(&broker, lang, &mut problems);
     check_console(&console, lang, &mut problems);
+    check_operators(&operators, lang, &mut problems);
+    check_tickets(&tickets, lang, &mut problems);
+    let schedule = parse_shifts(&shifts, lang, &mut problems);
+    check_log(&log, lang, &mut problems);
+    let residents = super::residents::load(&mut care, base, lang, &mut problems);
     check_devices(&entries, lang, &mut problems);
     check_alarms(&alarms, &entries, lang, &mut problems);
     check_adapters(&adapters, lang, &mut problems);
@@ -187,6 +201,12 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
         storage,
         console,
         alarms,
+        operators,
+        care,
+        tickets,
+        shifts: schedule,
+        log,
+        residents,
         adapters,
         devices: entries
             .into_iter()
@@ -474,6 +494,105 @@ fn check_console(console: &Console, lang: Lang, problems: &mut Vec<Problem>) {
                 ],
             ),
         });
+    }
+}
+
+/// Parses `[shifts] starts`, falling back to the default schedule after
+/// recording the problem, so that the other sections are still checked.
+fn parse_shifts(
+    shifts: &Shifts,
+    lang: Lang,
+    problems: &mut Vec<Problem>,
+) -> crate::domain::shift::Schedule {
+    use crate::domain::shift::{Schedule, ScheduleError};
+    match Schedule::parse(&shifts.starts) {
+        Ok(schedule) => schedule,
+        Err(error) => {
+            let reason = match &error {
+                ScheduleError::BadTime(value) => lang.tf("config.shift_bad_time", &[("value", value)]),
+                ScheduleError::Repeated(value) => {
+                    lang.tf("config.shift_repeated", &[("value", value)])
+                }
+                ScheduleError::Empty => lang.t("config.shift_empty").to_owned(),
+                ScheduleError::BadId(..) => error.to_string(),
+            };
+            problems.push(Problem {
+                key: "shifts.starts".into(),
+                reason,
+            });
+            Schedule::day_and_night()
+        }
+    }
+}
+
+/// Longest `[log] keep_days`: a century.
+const MAX_KEEP_DAYS: u32 = 36_500;
+
+fn check_log(log: &Log, lang: Lang, problems: &mut Vec<Problem>) {
+    if !(1..=MAX_KEEP_DAYS).contains(&log.keep_days) {
+        problems.push(Problem {
+            key: "log.keep_days".into(),
+            reason: lang.tf(
+                "config.out_of_range",
+                &[("value", &log.keep_days), ("min", &1), ("max", &MAX_KEEP_DAYS)],
+            ),
+        });
+    }
+}
+
+/// Largest lockout and idle lock, in seconds: one day.
+const MAX_OPERATOR_S: u32 = 86_400;
+
+fn check_tickets(tickets: &Tickets, lang: Lang, problems: &mut Vec<Problem>) {
+    if tickets.categories.is_empty() {
+        problems.push(Problem {
+            key: "tickets.categories".into(),
+            reason: lang.t("config.empty_list").to_owned(),
+        });
+    }
+    if tickets.urgencies.is_empty() {
+        problems.push(Problem {
+            key: "tickets.urgencies".into(),
+            reason: lang.t("config.empty_list").to_owned(),
+        });
+    }
+    let sla = &tickets.sla;
+    let mut limits = vec![
+        ("tickets.sla.urgent_min".to_owned(), Some(sla.urgent_min)),
+        ("tickets.sla.normal_min".to_owned(), Some(sla.normal_min)),
+        ("tickets.sla.minor_min".to_owned(), Some(sla.minor_min)),
+    ];
+    for (category, own) in &sla.categories {
+        let key = format!("tickets.sla.categories.{}", category.as_str());
+        limits.push((format!("{key}.urgent_min"), own.urgent_min));
+        limits.push((format!("{key}.normal_min"), own.normal_min));
+        limits.push((format!("{key}.minor_min"), own.minor_min));
+    }
+    for (key, minutes) in limits {
+        if minutes == Some(0) {
+            problems.push(Problem {
+                key,
+                reason: lang.t("config.zero_minutes").to_owned(),
+            });
+        }
+    }
+}
+
+fn check_operators(operators: &Operators, lang: Lang, problems: &mut Vec<Problem>) {
+    for (key, value, min, max) in [
+        ("operators.max_failures", operators.max_failures, 1, 100),
+        ("operators.lockout_s", operators.lockout_s, 1, MAX_OPERATOR_S),
+        ("operators.idle_lock_s", operators.idle_lock_s, 0, MAX_OPERATOR_S),
+    ] {
+        if !(min..=max).contains(&value) {
+            problems.push(Problem {
+                key: key.into(),
+                reason: lang.tf(
+                    "config.out_of_range",
+                    &[("value", &value), ("min", &min), ("max", &max)],
+                ),
+            });
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 mod load;
 mod model;
 mod paths;
+pub mod residents;
 
 pub use load::{ConfigError, Problem, load, load_str, locate};
-pub use model::{BrokerUrl, Config, Console, Language, Storage};
+pub use model::{BrokerUrl, Care, Config, Console, Language, Log, Storage, Tickets};
 pub use paths::Paths;

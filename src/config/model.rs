@@ -21,6 +21,14 @@ pub struct Config {
     pub storage: Storage,
     pub console: Console,
     pub alarms: Alarms,
+    pub operators: Operators,
+    pub care: Care,
+    pub tickets: Tickets,
+    /// Local start times of the duty shifts, from `[shifts] starts`.
+    pub shifts: crate::domain::shift::Schedule,
+    pub log: Log,
+    /// The eldercare residents registry, read from `care.residents`.
+    pub residents: Vec<crate::domain::care::Resident>,
     /// Systems the site already runs, read in their own formats.
     pub adapters: crate::ingest::adapters::AdaptersConfig,
     pub devices: Vec<DeviceSpec>,
@@ -148,6 +156,36 @@ pub struct Storage {
     pub database: Option<PathBuf>,
 }
 
+/// The `[shifts]` section as written; parsed into a `Schedule`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Shifts {
+    /// Local start times, `HH:MM`; each shift runs until the next start.
+    pub starts: Vec<String>,
+}
+
+impl Default for Shifts {
+    fn default() -> Self {
+        Self {
+            starts: crate::domain::shift::Schedule::day_and_night().starts(),
+        }
+    }
+}
+
+/// The `[log]` section: how long the duty log stays in the main database.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    /// Days of events `guardroom log archive` never moves out.
+    pub keep_days: u32,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self { keep_days: 365 }
+    }
+}
+
 /// Language of the screens and messages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 pub enum Language {
@@ -178,6 +216,9 @@ pub struct Console {
     /// Desktop notifications for new P1/P2 alarms and escalations; the bell
     /// and the banner work either way.
     pub notifications: bool,
+    /// Folder for reports exported from the log browser; `reports` beside
+    /// the database when absent.
+    pub reports_dir: Option<PathBuf>,
 }
 
 impl Default for Console {
@@ -190,6 +231,44 @@ impl Default for Console {
             id: "duty-1".into(),
             user: "guard".into(),
             notifications: true,
+            reports_dir: None,
+        }
+    }
+}
+
+/// The `[operators]` section: wrong-PIN lockout and the idle lock.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Operators {
+    /// Wrong PINs in a row before an operator is locked out.
+    pub max_failures: u32,
+    /// How long a lockout lasts, in seconds.
+    pub lockout_s: u32,
+    /// Seconds without input before a console locks itself; 0 never locks.
+    pub idle_lock_s: u32,
+}
+
+impl Default for Operators {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            lockout_s: 300,
+            idle_lock_s: 600,
+        }
+    }
+}
+
+impl Operators {
+    pub fn lockout(&self) -> crate::domain::operator::LockoutPolicy {
+        crate::domain::operator::LockoutPolicy {
+            max_failures: self.max_failures,
+            lockout_s: self.lockout_s,
+        }
+    }
+
+    pub fn idle_lock(&self) -> crate::domain::operator::IdleLock {
+        crate::domain::operator::IdleLock {
+            idle_lock_s: self.idle_lock_s,
         }
     }
 }
@@ -365,5 +444,105 @@ mod tests {
         assert!(BrokerUrl::parse("http://x").is_err());
         assert!(BrokerUrl::parse("mqtt://x:99999").is_err());
         assert!(BrokerUrl::parse("mqtt://:1883").is_err());
+    }
+}
+
+/// The `[care]` section: the residents registry and the eldercare rules.
+///
+/// ```toml
+/// [care]
+/// residents = "residents.toml"   # or a .csv file; relative to this file
+/// window = { start = "06:00", end = "10:00" }
+/// call_resident_min = 15
+/// call_contact_min = 15
+/// inactive_h = 24
+/// ```
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Care {
+    /// The residents file, TOML (`[[residents]]`) or CSV. Without one, no resident is watched.
+    pub residents: Option<PathBuf>,
+    /// The site's daily check-in window, in the site's time zone.
+    pub window: crate::domain::care::CheckInWindow,
+    /// Minutes at the first stage (call the resident) before the second.
+    pub call_resident_min: u32,
+    /// Minutes at the second stage (call the contacts) before the third.
+    pub call_contact_min: u32,
+    /// Hours without activity from a resident's passive sources before the
+    /// inactivity alarm.
+    pub inactive_h: u32,
+    /// The stage times in seconds, over the minutes: for drills and tests.
+    pub call_resident_s: Option<u32>,
+    pub call_contact_s: Option<u32>,
+}
+
+impl Default for Care {
+    fn default() -> Self {
+        let settings = crate::domain::care::CareSettings::default();
+        Self {
+            residents: None,
+            window: settings.window,
+            call_resident_min: settings.call_resident_min,
+            call_contact_min: settings.call_contact_min,
+            inactive_h: settings.inactive_h,
+            call_resident_s: None,
+            call_contact_s: None,
+        }
+    }
+}
+
+impl Care {
+    pub fn settings(&self) -> crate::domain::care::CareSettings {
+        crate::domain::care::CareSettings {
+            window: self.window,
+            call_resident_min: self.call_resident_min,
+            call_contact_min: self.call_contact_min,
+            inactive_h: self.inactive_h,
+            call_resident_s: self.call_resident_s,
+            call_contact_s: self.call_contact_s,
+        }
+    }
+}
+
+/// The `[tickets]` section: the categories and urgencies offered when a
+/// ticket is created at a console, and the service levels.
+///
+/// ```toml
+/// [tickets]
+/// categories = ["plumbing", "electrical", "elevator"]
+/// urgencies = ["urgent", "normal"]
+/// [tickets.sla]
+/// urgent_min = 120
+/// [tickets.sla.categories.elevator]
+/// urgent_min = 30
+/// ```
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tickets {
+    pub categories: Vec<crate::domain::ticket::Category>,
+    pub urgencies: Vec<crate::domain::ticket::Urgency>,
+    pub sla: crate::domain::ticket::SlaSettings,
+}
+
+impl Default for Tickets {
+    fn default() -> Self {
+        Self {
+            categories: crate::domain::ticket::Category::ALL.to_vec(),
+            urgencies: crate::domain::ticket::Urgency::ALL.to_vec(),
+            sla: crate::domain::ticket::SlaSettings::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Returns what the ticket book and the care engine need from the configuration.
+    pub fn service_setup(&self) -> crate::domain::services::ServiceSetup {
+        crate::domain::services::ServiceSetup {
+            residents: self.residents.clone(),
+            care: self.care.settings(),
+            time_zone: jiff::tz::TimeZone::get(&self.site.time_zone)
+                .unwrap_or(jiff::tz::TimeZone::UTC),
+            sla: self.tickets.sla.clone(),
+        }
     }
 }

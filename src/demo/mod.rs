@@ -8,15 +8,20 @@
 //! - `cast`, `payload`: the devices' roles and their native payloads.
 //! - `existing`: the Zigbee2MQTT network, Home Assistant and Frigate
 //!   server that `--adapters` adds, in their own formats.
+//! - [`services`]: the invented residents, their check-ins and an SOS,
+//!   and the repair tickets of a simulated property system.
 //! - `simulator`: publishes the scenario through an MQTT client.
 //! - `headless`: the run without a screen.
+//! - `operators`: the invented operators the console's login offers.
 
 mod broker;
 mod cast;
 mod existing;
 mod headless;
+mod operators;
 mod payload;
 pub mod scenario;
+pub mod services;
 mod simulator;
 pub mod site;
 
@@ -108,10 +113,25 @@ fn run_console(context: &Context, config: Config, database: PathBuf, lang: Lang)
     };
     let config = site::use_broker(config, &broker);
 
+    // The operators are only for the login screen, so only the console
+    // demo has them; a database that has its own keeps them.
+    let mut notices = Vec::new();
+    match operators::seed(&database) {
+        Ok(false) => {}
+        Ok(true) => {
+            eprintln!("{}", operators::describe(lang));
+            notices.push(operators::pins(lang));
+        }
+        Err(error) => {
+            tracing::error!(%error, "adding the demo operators failed");
+            eprintln!("{}", lang.tf("demo.operators_failed", &[("error", &error)]));
+        }
+    }
+
     let scenario = Scenario::new(&config, SEED);
     let ready = recorder_online(database.clone(), Timestamp::now());
     let simulator = Simulator::start(scenario, broker.address(), ready, runtime.handle());
-    let code = console::open(context, &config, database, &runtime);
+    let code = console::open_with(context, &config, database, &runtime, &notices);
     runtime.block_on(simulator.stop());
     code
 }

@@ -21,6 +21,7 @@ mod incidents;
 use super::cast::{Cast, Presence, STRANGERS, SimDevice};
 use super::existing::ExistingSystems;
 use super::payload;
+use super::services::ServiceScript;
 use crate::config::Config;
 use crate::domain::device::{DeviceKind, ReportedState};
 use crate::ingest::TopicRoot;
@@ -112,6 +113,8 @@ pub struct Scenario {
     /// The systems read through adapters, when the configuration switches
     /// any adapter on.
     existing: Option<ExistingSystems>,
+    /// Residents' check-ins and the property system's repair tickets.
+    services: ServiceScript,
 }
 
 impl Scenario {
@@ -162,6 +165,12 @@ impl Scenario {
             rng,
             flaky: cast.flaky,
             existing: ExistingSystems::new(&config.adapters),
+            // A generator of its own, so the devices' timeline stays as it was.
+            services: ServiceScript::new(
+                TopicRoot::new(&config.site.id),
+                config.residents.len(),
+                &mut fastrand::Rng::with_seed(seed.rotate_left(17)),
+            ),
         };
         scenario.prepare(&cast);
         scenario
@@ -181,10 +190,10 @@ impl Scenario {
     pub fn next_due(&self) -> Option<Duration> {
         let native = self.queue.peek().map(|scheduled| scheduled.at);
         let existing = self.existing.as_ref().and_then(ExistingSystems::next_due);
-        match (native, existing) {
-            (Some(native), Some(existing)) => Some(native.min(existing)),
-            (native, existing) => native.or(existing),
-        }
+        [native, existing, self.services.next_due()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Runs every action due by `elapsed` and returns the messages they
@@ -208,6 +217,7 @@ impl Scenario {
         if let Some(existing) = &mut self.existing {
             out.extend(existing.due(elapsed, now, &ts));
         }
+        out.extend(self.services.due(elapsed, &ts));
         out
     }
 

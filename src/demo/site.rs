@@ -16,6 +16,21 @@ pub const ADAPTERS_TOML: &str = include_str!("../../config/demo-adapters.toml");
 /// Loads and validates the demo site, with the adapters switched on when
 /// `adapters` is true.
 pub fn load(lang: Lang, adapters: bool) -> Result<Config, ConfigError> {
+    load_devices(lang, adapters).map(with_residents)
+}
+
+/// Adds the invented residents, with check-in windows around now, and the
+/// demo's short ladder stages.
+fn with_residents(mut config: Config) -> Config {
+    let tz = jiff::tz::TimeZone::get(&config.site.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    config.residents = super::services::residents(jiff::Timestamp::now(), &tz);
+    let settings = super::services::care_settings();
+    config.care.call_resident_s = settings.call_resident_s;
+    config.care.call_contact_s = settings.call_contact_s;
+    config
+}
+
+fn load_devices(lang: Lang, adapters: bool) -> Result<Config, ConfigError> {
     if !adapters {
         return config::load_str(SITE_TOML, "config/demo-site.toml", Path::new("."), lang);
     }

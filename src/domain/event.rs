@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use super::alarm::{Action, ActionKind, Change, Flood, Raise};
 use super::device::{DeviceSpec, Reported};
+use super::services::CareRecord;
+use super::ticket::TicketEvent;
 use super::time::{from_millis, to_millis};
 
 /// An event as stored: its place in the log, its identity and its time.
@@ -87,8 +89,22 @@ pub enum EventBody {
     /// An alarm flood started or ended.
     AlarmFlood { flood: Flood },
     /// An operator's own duty-log action: a note, a login or logout, a
-    /// handover or its confirmation.
+    /// handover or its confirmation, a reveal of personal data.
     DutyRecorded { action: Action },
+    /// A repair ticket was created, acted on, received on `ticket/<id>`,
+    /// or noticed overdue. `action` is the operator's, for the first two.
+    Ticket {
+        event: TicketEvent,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<Action>,
+    },
+    /// An eldercare record: an event from a resident, a guard's outcome
+    /// (with the operator's `action`), a rule's signal, or the residents watched.
+    Care {
+        record: CareRecord,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<Action>,
+    },
 }
 
 impl EventBody {
@@ -109,6 +125,8 @@ impl EventBody {
             Self::AlarmActed { .. } => "alarm_acted",
             Self::AlarmFlood { .. } => "alarm_flood",
             Self::DutyRecorded { .. } => "duty_recorded",
+            Self::Ticket { event, .. } => event.kind(),
+            Self::Care { record, .. } => record.kind(),
         }
     }
 
@@ -152,7 +170,13 @@ impl EventBody {
             | Self::AlarmRaised { .. }
             | Self::AlarmChanged { .. }
             | Self::AlarmFlood { .. }
-            | Self::DutyRecorded { .. } => None,
+            | Self::DutyRecorded { .. }
+            | Self::Care { .. } => None,
+            Self::Ticket { event, .. } => match event {
+                TicketEvent::Created { ticket } => ticket.device.as_deref(),
+                TicketEvent::Received { record } => record.content.device.as_deref(),
+                TicketEvent::Acted { .. } | TicketEvent::OverdueNoticed { .. } => None,
+            },
         }
     }
 
@@ -162,9 +186,35 @@ impl EventBody {
             Self::DeviceEventRaised {
                 device, event_id, ..
             } => Some(format!("evt:{device}:{event_id}")),
-            Self::AlarmActed { action } | Self::DutyRecorded { action } => {
-                Some(format!("act:{}", action.id))
+            Self::AlarmActed { action }
+            | Self::DutyRecorded { action }
+            | Self::Ticket {
+                action: Some(action),
+                ..
             }
+            | Self::Care {
+                action: Some(action),
+                ..
+            } => Some(format!("act:{}", action.id)),
+            // A retained record comes again on every reconnect; a new
+            // version or a new time is a new record.
+            Self::Ticket {
+                event: TicketEvent::Received { record },
+                ..
+            } => Some(format!(
+                "ticket:{}:{}:{}",
+                record.id,
+                record.version,
+                record.updated_at.as_millisecond()
+            )),
+            Self::Ticket {
+                event: TicketEvent::OverdueNoticed { notice },
+                ..
+            } => Some(format!("overdue:{}", notice.ticket)),
+            Self::Care {
+                record: CareRecord::Event { event },
+                ..
+            } => Some(format!("care:{}:{}", event.resident, event.id)),
             _ => None,
         }
     }

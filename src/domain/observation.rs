@@ -4,7 +4,9 @@
 use jiff::Timestamp;
 
 use super::alarm::ExternalAlarm;
+use super::care::CareEvent;
 use super::device::{DetectorClass, DeviceKind, Reported};
+use super::ticket::RemoteTicket;
 
 /// Self-description a device sends in a state report, beyond its state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,6 +58,15 @@ pub enum Observation {
         id: String,
         record: Option<ExternalAlarm>,
     },
+    /// A repair ticket record from `ticket/<id>`; `None` when the retained
+    /// record was deleted. Boxed, because a record is several times the
+    /// size of the other observations.
+    Ticket {
+        id: String,
+        record: Option<Box<RemoteTicket>>,
+    },
+    /// An event from `care/<person>/evt`.
+    Care { event: CareEvent },
     /// A payload that could not be decoded; `device` is known when the topic named one.
     DataError {
         device: Option<String>,
@@ -73,7 +84,10 @@ impl Observation {
             | Self::DeviceEvent { device, .. } => Some(device),
             Self::DataError { device, .. } => device.as_deref(),
             Self::ExternalAlarm { record, .. } => record.as_ref().and_then(|r| r.device.as_deref()),
-            Self::GatewayAvailability { .. } => None,
+            Self::Ticket { record, .. } => {
+                record.as_ref().and_then(|r| r.content.device.as_deref())
+            }
+            Self::GatewayAvailability { .. } | Self::Care { .. } => None,
         }
     }
 }

@@ -9,3 +9,13 @@ pub struct Outgoing {
     pub topic: String,
     pub payload: String,
 }
+
+impl Outgoing {
+    /// Returns true for messages the broker keeps for new subscribers: a
+    /// ticket record on `gr/v1/<site>/ticket/<id>` is the ticket's current
+    /// state, while every other message is an action or a notice.
+    pub fn retained(&self) -> bool {
+        let parts: Vec<&str> = self.topic.split('/').collect();
+        matches!(parts.as_slice(), ["gr", "v1", _, "ticket", id] if !id.is_empty())
+    }
+}

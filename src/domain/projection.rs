@@ -9,13 +9,16 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::alarm::{Alarm, AlarmBook, BookState, Refusal};
+use super::alarm::book::OutOfService;
+use super::alarm::{Action, Alarm, AlarmBook, BookState, Refusal};
 use super::device::{
     Availability, DataError, Device, DeviceKind, DeviceSpec, Gateway, Liveness, OFFLINE_TIMES_KEPT,
     ReportedState,
 };
 use super::event::{Event, EventBody};
 use super::observation::{Observation, SelfDescription};
+use super::services::Services;
+use super::ticket::TicketEffect;
 
 /// Upper bound on devices outside the inventory, so a misbehaving publisher
 /// cannot grow memory without limit.
@@ -46,6 +49,8 @@ pub struct Projection {
     pub gateways: BTreeMap<String, Gateway>,
     pub link: Option<LinkRecord>,
     pub alarms: AlarmBook,
+    /// Repair tickets and eldercare check-ins.
+    pub services: Services,
     /// Sequence number of the last event folded in.
     pub last_seq: i64,
 }
@@ -187,7 +192,11 @@ impl Projection {
                 }
             }
             // Alarm records change alarms only; the recorder runs their rule.
-            Observation::DataError { device: None, .. } | Observation::ExternalAlarm { .. } => {}
+            // Tickets and care events go to the services; the recorder logs them.
+            Observation::DataError { device: None, .. }
+            | Observation::ExternalAlarm { .. }
+            | Observation::Ticket { .. }
+            | Observation::Care { .. } => {}
         }
         out
     }
@@ -301,7 +310,59 @@ impl Projection {
             EventBody::AlarmFlood { flood } => self.alarms.flood(flood, at),
             // The duty log is read from the store, not kept in memory.
             EventBody::DutyRecorded { .. } => {}
+            EventBody::Ticket { .. } | EventBody::Care { .. } => self.apply_services(event),
         }
+    }
+
+    /// Folds a ticket or care event into the services, and carries out on
+    /// the alarm book what a ticket's device service changes: alarms of a
+    /// device out of service because of a ticket stay out of the queue.
+    fn apply_services(&mut self, event: &Event) {
+        self.services.apply(&event.body, event.at);
+        let follow_ups = self.services.take_follow_ups();
+        for effect in &follow_ups.tickets {
+            match effect {
+                TicketEffect::DeviceOutOfService { device, ticket } => {
+                    let by = match &event.body {
+                        EventBody::Ticket {
+                            action: Some(action),
+                            ..
+                        } => action.operator.clone(),
+                        _ => crate::domain::ticket::book::REMOTE.to_owned(),
+                    };
+                    self.alarms.state.out_of_service.insert(
+                        device.clone(),
+                        OutOfService {
+                            since: event.at,
+                            by,
+                            remark: format!("ticket {ticket}"),
+                        },
+                    );
+                    self.mark_out_of_service(device, true);
+                }
+                TicketEffect::DeviceReturned { device, .. } => {
+                    self.alarms.state.out_of_service.remove(device);
+                    self.mark_out_of_service(device, false);
+                }
+                _ => {}
+            }
+        }
+        self.services.restore_follow_ups(follow_ups);
+    }
+
+    fn mark_out_of_service(&mut self, device: &str, on: bool) {
+        for alarm in self.alarms.open.values_mut() {
+            if alarm.device.as_deref() == Some(device) {
+                alarm.out_of_service = on;
+            }
+        }
+    }
+
+    /// Checks an operator's action against the alarms and the services,
+    /// without changing anything: the console's check and the recorder's.
+    pub fn check_action(&self, action: &Action, now: Timestamp) -> Result<(), Refusal> {
+        self.alarms.check(action, now)?;
+        self.services.check(action, now)
     }
 
     /// Records a repeat report: moves `last_seen` forward, never back.
@@ -483,6 +544,8 @@ pub struct Delta {
     pub unsent: Option<u64>,
     /// Whether the rows above are saved or only held in memory.
     pub storage: super::storage::Storage,
+    /// Ticket and care events of the commit, in order, for the console to fold.
+    pub services: Vec<Event>,
 }
 
 impl Projection {
@@ -502,6 +565,10 @@ impl Projection {
         }
         if let Some(state) = delta.alarm_book {
             self.alarms.state = state;
+        }
+        for event in &delta.services {
+            self.services.apply(&event.body, event.at);
+            self.services.take_follow_ups();
         }
         self.last_seq = self.last_seq.max(delta.last_seq);
     }

@@ -8,6 +8,7 @@
 //! - `dev/<id>/avail`, `gw/<id>/avail`: plain `online`/`offline`, or
 //!   `{"state": "online"}`.
 //! - `evt/<id>`: `id` and `type` (required), `v`, `ts`, `text`.
+//! - `ticket/<id>` and `care/<person>/evt`: see [`super::services`].
 //! - `alarm/<id>`: `priority` (`P1`…`P4` or 1–4) and `text` (required), `v`,
 //!   `ts`, `active` (default true), `state`, `device`, `building`, `zone`.
 //!   `state = "closed"` or an empty payload ends the alarm.
@@ -139,6 +140,15 @@ pub fn decode(
                 let object = parse_object(payload, limits)?;
                 decode_alarm(id, &object)?
             }
+        }
+        Route::Ticket(id) => super::services::decode_ticket(id, payload, limits)?,
+        Route::CareEvent(resident) => {
+            let event = super::services::decode_care(resident, payload, now, limits)?;
+            // Like a device event, a retained check-in or SOS would look live.
+            if retained {
+                return Ok(None);
+            }
+            event
         }
         Route::Other | Route::BadId => return Ok(None),
     };

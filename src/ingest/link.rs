@@ -437,7 +437,7 @@ impl Outbox {
             let sent = client.try_publish(
                 message.topic.clone(),
                 QoS::AtLeastOnce,
-                false,
+                message.retained(),
                 message.payload.clone().into_bytes(),
             );
             match sent {

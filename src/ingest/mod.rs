@@ -10,6 +10,7 @@ pub mod decode;
 pub mod errors;
 pub mod link;
 pub mod sanitize;
+pub mod services;
 pub mod topic;
 
 pub use decode::{DecodeError, Limits, decode};

@@ -20,6 +20,10 @@ pub enum Route {
     DeviceEvent(String),
     /// `alarm/<id>`: an alarm record owned by another system.
     Alarm(String),
+    /// `ticket/<id>`: a repair ticket record, retained.
+    Ticket(String),
+    /// `care/<person>/evt`: a resident's check-in, activity, SOS or fall.
+    CareEvent(String),
     /// Under the root but not a topic this console reads.
     Other,
     /// A topic under the root whose id is empty, too long or not clean text.
@@ -45,6 +49,8 @@ impl TopicRoot {
             "gw/+/avail",
             "evt/+",
             "alarm/+",
+            "ticket/+",
+            "care/+/evt",
         ]
         .iter()
         .map(|tail| format!("{}{tail}", self.prefix))
@@ -67,6 +73,8 @@ impl TopicRoot {
             ["gw", id, "avail"] => (Route::GatewayAvailability, id),
             ["evt", id] => (Route::DeviceEvent, id),
             ["alarm", id] => (Route::Alarm, id),
+            ["ticket", id] => (Route::Ticket, id),
+            ["care", id, "evt"] => (Route::CareEvent, id),
             _ => return Route::Other,
         };
         match clean_id(id) {
@@ -108,6 +116,15 @@ mod tests {
             root.route("gr/v1/demo/evt/smoke-9"),
             Route::DeviceEvent("smoke-9".into())
         );
+        assert_eq!(
+            root.route("gr/v1/demo/ticket/R-1001"),
+            Route::Ticket("R-1001".into())
+        );
+        assert_eq!(
+            root.route("gr/v1/demo/care/r-0101/evt"),
+            Route::CareEvent("r-0101".into())
+        );
+        assert_eq!(root.route("gr/v1/demo/care/r-0101"), Route::Other);
     }
 
     #[test]
@@ -137,7 +154,9 @@ mod tests {
                 "gr/v1/s/dev/+/avail",
                 "gr/v1/s/gw/+/avail",
                 "gr/v1/s/evt/+",
-                "gr/v1/s/alarm/+"
+                "gr/v1/s/alarm/+",
+                "gr/v1/s/ticket/+",
+                "gr/v1/s/care/+/evt"
             ]
         );
     }

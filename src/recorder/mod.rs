@@ -91,7 +91,9 @@ impl Recorder {
             topics: writer::Topics {
                 actions: format!("{}console/{}/act", root.prefix(), config.console.id),
                 supervisor: format!("{}{}", root.prefix(), config.alarms.supervisor_topic),
+                tickets: root.topic("ticket/"),
             },
+            services: config.service_setup(),
         };
         let mut writer = writer::Writer::new(store, settings)?;
         let (publish_tx, publish_rx) = mpsc::unbounded_channel();

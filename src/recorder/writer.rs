@@ -17,8 +17,12 @@ pub type OnCommit = Box<dyn FnMut(Delta) + Send>;
 use uuid::Uuid;
 
 use super::outbound;
+use crate::domain::services::ServiceSetup;
+
+mod services;
 use crate::domain::alarm::{Action, AlarmRules, Change, Refusal, rules};
 use crate::domain::device::DeviceSpec;
+use crate::domain::operator::{self, Registered};
 use crate::domain::projection::Delta;
 use crate::domain::storage::{Storage, StorageFault};
 use crate::domain::{Event, EventBody, Observation, Projection};
@@ -50,6 +54,8 @@ pub struct Settings {
     pub rules: AlarmRules,
     /// Topics for actions and escalations.
     pub topics: Topics,
+    /// Residents, eldercare rules and ticket service levels.
+    pub services: ServiceSetup,
 }
 
 /// The topics the recorder publishes on, in full.
@@ -60,6 +66,8 @@ pub struct Topics {
     pub actions: String,
     /// Escalations for the supervisor.
     pub supervisor: String,
+    /// `…/ticket/`: a ticket's record goes to this prefix and its id.
+    pub tickets: String,
 }
 
 /// Input of the writer thread.
@@ -173,6 +181,7 @@ impl Writer {
         writer.connected_before = writer.projection.link.is_some();
         let mut pending = Pending::default();
         let now = Timestamp::now();
+        writer.start_services(&mut pending, now)?;
         for body in writer
             .projection
             .reconcile_inventory(&writer.settings.inventory)
@@ -313,6 +322,9 @@ impl Writer {
         if matches!(observation, Observation::DataError { .. }) {
             pending.bad_payloads += 1;
         }
+        if self.observe_services(pending, observation, received) {
+            return;
+        }
         if let Observation::ExternalAlarm { id, record } = observation {
             let bodies =
                 rules::external(&self.projection, id, record.as_ref(), &self.settings.rules);
@@ -339,14 +351,18 @@ impl Writer {
         for event in rules::run_tick(&mut self.projection, now, &self.settings.rules) {
             self.note(pending, event);
         }
+        self.tick_services(pending, now);
     }
 
     /// Checks an operator's action against the recorded state, then logs
     /// it. `request` is the row of an attached console's request, settled
     /// in the same commit.
-    fn act(&mut self, pending: &mut Pending, action: Action, request: Option<i64>) {
+    fn act(&mut self, pending: &mut Pending, mut action: Action, request: Option<i64>) {
         let now = Timestamp::now();
-        if let Err(refusal) = self.projection.alarms.check(&action, now) {
+        let checked = self
+            .authorize(&mut action)
+            .and_then(|()| self.projection.check_action(&action, now));
+        if let Err(refusal) = checked {
             tracing::info!(action = %action.id, %refusal, "action rejected");
             match request {
                 Some(row) => pending.requests.push((row, Some(refusal.to_string()))),
@@ -365,6 +381,20 @@ impl Writer {
             EventBody::DutyRecorded { action }
         };
         self.append(pending, Event::new(now, body));
+    }
+
+    /// Checks the action's operator against the operators table. A
+    /// registered operator's role comes from the table, whatever role the
+    /// action claims, and is recorded with the action.
+    fn authorize(&self, action: &mut Action) -> Result<(), Refusal> {
+        let registered = self.store.registered(&action.operator).map_err(|error| {
+            tracing::error!(%error, action = %action.id, "reading the operators failed; rejecting the action");
+            Refusal::ByRecorder(format!("the operators could not be read: {error}"))
+        })?;
+        if let Registered::Found { role, .. } = registered {
+            action.role = role.as_str().to_owned();
+        }
+        operator::authorize(registered, action, &self.projection.alarms)
     }
 
     /// Takes the actions attached consoles handed in since the last look.
@@ -432,6 +462,12 @@ impl Writer {
     /// Folds an event into the projection and queues it for the commit,
     /// unless it is a redelivery of one already stored.
     fn append(&mut self, pending: &mut Pending, event: Event) {
+        let event = self.service_event(event);
+        let service = matches!(
+            event.body,
+            EventBody::Ticket { .. } | EventBody::Care { .. }
+        )
+        .then(|| (event.body.clone(), event.at));
         if let Some(key) = event.body.dedupe_key() {
             let stored = self.store.has_dedupe_key(&key).unwrap_or_else(|error| {
                 tracing::error!(%error, "dedupe lookup failed; keeping the event");
@@ -443,6 +479,9 @@ impl Writer {
         }
         for event in rules::record(&mut self.projection, event, &self.settings.rules) {
             self.note(pending, event);
+        }
+        if let Some((body, at)) = service {
+            self.after_services(pending, &body, at);
         }
     }
 
@@ -470,14 +509,19 @@ impl Writer {
     fn message_for(&self, event: &Event) -> Option<(String, String)> {
         let topics = &self.settings.topics;
         match &event.body {
-            EventBody::AlarmActed { action } | EventBody::DutyRecorded { action }
-                if !topics.actions.is_empty() =>
-            {
-                Some((
-                    topics.action_topic(&action.console),
-                    outbound::action(action, event.at),
-                ))
+            EventBody::AlarmActed { action }
+            | EventBody::DutyRecorded { action }
+            | EventBody::Ticket {
+                action: Some(action),
+                ..
             }
+            | EventBody::Care {
+                action: Some(action),
+                ..
+            } if !topics.actions.is_empty() => Some((
+                topics.action_topic(&action.console),
+                outbound::action(action, event.at),
+            )),
             EventBody::AlarmChanged {
                 alarm,
                 change: Change::Escalated,
@@ -589,7 +633,13 @@ impl Writer {
                 self.refuse_requests(&batch.requests, &error);
                 self.send_acks(std::mem::take(&mut pending.acks));
                 match self.store.load_projection() {
-                    Ok((projection, meta)) => {
+                    Ok((mut projection, meta)) => {
+                        match self.store.load_services(self.settings.services.clone()) {
+                            Ok(services) => projection.services = services,
+                            Err(error) => {
+                                tracing::error!(%error, "reloading tickets and care records failed")
+                            }
+                        }
                         self.projection = projection;
                         self.meta = meta;
                     }
@@ -658,6 +708,17 @@ impl Writer {
             refused,
             unsent: Some(self.unsent),
             storage: self.storage(),
+            services: batch
+                .events
+                .iter()
+                .filter(|event| {
+                    matches!(
+                        event.body,
+                        EventBody::Ticket { .. } | EventBody::Care { .. }
+                    )
+                })
+                .cloned()
+                .collect(),
         }
     }
 

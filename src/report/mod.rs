@@ -1,3 +1,7 @@
-//! Read-only reports over a database: `guardroom status`.
+//! Read-only reports over a database: `guardroom status`, and the shift
+//! statistics, handover sheets and exports of `guardroom report`.
 
+pub mod export;
+pub mod handover;
+pub mod stats;
 pub mod status;

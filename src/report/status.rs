@@ -10,7 +10,11 @@ use serde::Serialize;
 use crate::app::count;
 use crate::domain::alarm::book::FLOOD_WINDOW_S;
 use crate::domain::alarm::{Priority, Shown};
+use crate::domain::care::DayStatus;
 use crate::domain::device::Liveness;
+use crate::domain::services::{ServiceSetup, Services};
+use crate::domain::ticket::TicketState;
+use crate::domain::ticket::sla::{self, SlaStatus};
 use crate::domain::{DeviceKind, DeviceStatus};
 use crate::i18n::Lang;
 use crate::recorder::lock;
@@ -32,6 +36,33 @@ pub struct Status {
     pub events: i64,
     pub devices: DeviceSummary,
     pub alarms: AlarmSummary,
+    pub tickets: TicketSummary,
+    pub care: CareSummary,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TicketSummary {
+    pub total: usize,
+    /// Tickets by state: `new`, `assigned`, `in_progress`,
+    /// `awaiting_rating`, `closed`, `cancelled`; zeros included.
+    pub by_state: BTreeMap<&'static str, usize>,
+    /// Open tickets past their service level.
+    pub overdue: usize,
+    /// Tickets whose local and MQTT versions disagree until an operator chooses.
+    pub conflicts: usize,
+}
+
+/// Today's eldercare check-ins: one count per resident watched.
+#[derive(Debug, Serialize)]
+pub struct CareSummary {
+    pub residents: usize,
+    pub checked_in: usize,
+    /// The window is open and no check-in has come yet.
+    pub pending: usize,
+    /// The window closed without a check-in and no ladder is running.
+    pub missed: usize,
+    /// The missed check-in ladder is running.
+    pub in_escalation: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -76,10 +107,23 @@ pub struct DeviceSummary {
     pub by_kind: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
 }
 
-/// Reads the status of `database` at `now`.
+/// Reads the status of `database` at `now`, without residents: the
+/// eldercare counts are then zero.
 pub fn read(database: &Path, now: Timestamp, liveness: Liveness) -> Result<Status, StoreError> {
+    read_with(database, now, liveness, &ServiceSetup::default())
+}
+
+/// Reads the status of `database` at `now`, with the residents and service
+/// levels of `setup`.
+pub fn read_with(
+    database: &Path,
+    now: Timestamp,
+    liveness: Liveness,
+    setup: &ServiceSetup,
+) -> Result<Status, StoreError> {
     let store = Store::open_read_only(database)?;
     let (projection, meta) = store.load_projection()?;
+    let services = store.load_services(setup.clone())?;
     let summary = store.summary()?;
     let recorder_running = lock::is_held(database);
     let counts = count(&projection, now, liveness);
@@ -158,7 +202,49 @@ pub fn read(database: &Path, now: Timestamp, liveness: Liveness) -> Result<Statu
             by_kind,
         },
         alarms,
+        tickets: ticket_summary(&services, now),
+        care: care_summary(&services, now),
     })
+}
+
+fn ticket_summary(services: &Services, now: Timestamp) -> TicketSummary {
+    let mut by_state: BTreeMap<&'static str, usize> = TicketState::ALL
+        .iter()
+        .map(|state| (state.as_str(), 0))
+        .collect();
+    let mut overdue = 0;
+    for ticket in services.tickets.tickets.values() {
+        *by_state.entry(ticket.state().as_str()).or_default() += 1;
+        if matches!(
+            sla::status(ticket, now, &services.setup.sla),
+            SlaStatus::Overdue { .. }
+        ) {
+            overdue += 1;
+        }
+    }
+    TicketSummary {
+        total: services.tickets.tickets.len(),
+        by_state,
+        overdue,
+        conflicts: services.tickets.conflicts().count(),
+    }
+}
+
+/// Counts today's board at `now`, after the windows and ladder stages due
+/// by then, as the recorder's next tick will find them.
+fn care_summary(services: &Services, now: Timestamp) -> CareSummary {
+    let mut care = services.care.clone();
+    care.tick(now);
+    let board = care.board(now);
+    let count =
+        |wanted: fn(&DayStatus) -> bool| board.iter().filter(|row| wanted(&row.day)).count();
+    CareSummary {
+        residents: board.len(),
+        checked_in: count(|day| matches!(day, DayStatus::CheckedIn { .. })),
+        pending: count(|day| matches!(day, DayStatus::Pending { .. })),
+        missed: count(|day| matches!(day, DayStatus::Missed { .. })),
+        in_escalation: count(|day| matches!(day, DayStatus::InEscalation { .. })),
+    }
 }
 
 /// Renders the status as text for a terminal, in the user's language.

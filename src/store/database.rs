@@ -11,6 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::migrations::{self, MigrationError};
+use super::{chain, log};
 use crate::domain::alarm::book::CLOSED_KEPT;
 use crate::domain::alarm::{Action, Alarm, AlarmBook, BookState};
 pub use crate::domain::outgoing::Outgoing;
@@ -148,7 +149,7 @@ pub struct Summary {
 }
 
 pub struct Store {
-    conn: Connection,
+    pub(super) conn: Connection,
     path: PathBuf,
 }
 
@@ -172,6 +173,8 @@ impl Store {
         // back after one, so a burst does not leave a large file behind.
         conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         migrations::migrate(&mut conn)?;
+        chain::backfill(&mut conn)?;
+        log::index_missing(&mut conn)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
@@ -251,6 +254,14 @@ impl Store {
         &self.path
     }
 
+    pub(super) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(super) fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// SQLite's `data_version`: changes when another connection commits.
     pub fn data_version(&self) -> Result<i64, StoreError> {
         Ok(self
@@ -277,28 +288,54 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut committed = Committed::default();
         {
+            // Each row's hash chains from the head read in this transaction,
+            // so appends by any writer extend the chain in commit order.
+            let (mut prev_hash, mut next_seq) = chain::append_point(&tx)?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO events (id, at_ms, kind, device, dedupe_key, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO events (seq, id, at_ms, kind, device, dedupe_key, body, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (dedupe_key) DO NOTHING",
             )?;
             let mut stored_seq = vec![None; batch.events.len()];
             for (index, event) in batch.events.iter().enumerate() {
                 let body = serde_json::to_string(&event.body)?;
+                let id = event.id.to_string();
+                let dedupe_key = event.body.dedupe_key();
+                let fields = chain::RowFields {
+                    seq: next_seq,
+                    id: &id,
+                    at_ms: to_millis(event.at),
+                    kind: event.body.kind(),
+                    device: event.body.device(),
+                    dedupe_key: dedupe_key.as_deref(),
+                    body: &body,
+                };
+                let hash = chain::row_hash(&prev_hash, &fields);
                 let inserted = insert.execute(params![
-                    event.id.to_string(),
-                    to_millis(event.at),
-                    event.body.kind(),
-                    event.body.device(),
-                    event.body.dedupe_key(),
-                    body,
+                    fields.seq,
+                    fields.id,
+                    fields.at_ms,
+                    fields.kind,
+                    fields.device,
+                    fields.dedupe_key,
+                    fields.body,
+                    hash,
                 ])?;
                 if inserted == 1 {
                     let mut stored = event.clone();
-                    stored.seq = tx.last_insert_rowid();
+                    stored.seq = next_seq;
                     stored_seq[index] = Some(stored.seq);
                     committed.events.push(stored);
+                    prev_hash = hash;
+                    next_seq += 1;
                 }
+            }
+            if let Some(last) = committed.events.last() {
+                let head = chain::Link {
+                    seq: last.seq,
+                    hash: prev_hash,
+                };
+                chain::write_link(&tx, chain::HEAD_KEY, &head)?;
             }
 
             let mut insert_outbox = tx.prepare_cached(
@@ -382,6 +419,8 @@ impl Store {
                 };
                 settle.execute(params![row, state, refusal, to_millis(Timestamp::now())])?;
             }
+
+            log::index_events(&tx, &committed.events)?;
 
             write_meta(&tx, "rev", &rev.to_string())?;
             if let Some(at) = batch.last_message {

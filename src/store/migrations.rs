@@ -94,6 +94,34 @@ const MIGRATIONS: &[&str] = &[
         changed_ms      INTEGER NOT NULL
     );
     ",
+    // 5: the log browser's index of events and its full-text search. Rows
+    // are derived from `events` (same `seq`); existing events are indexed
+    // when the database is next opened for writing. The trigram tokenizer
+    // matches any substring of 3 or more characters, Chinese included.
+    "
+    CREATE TABLE log_entries (
+        seq      INTEGER PRIMARY KEY,
+        at_ms    INTEGER NOT NULL,
+        category TEXT    NOT NULL,
+        operator TEXT,
+        priority INTEGER,
+        text     TEXT    NOT NULL
+    );
+    CREATE INDEX log_by_time ON log_entries (at_ms);
+    CREATE INDEX log_by_category ON log_entries (category, seq);
+    CREATE INDEX log_by_operator ON log_entries (operator, seq);
+    CREATE INDEX log_by_priority ON log_entries (priority, seq);
+
+    CREATE VIRTUAL TABLE log_text USING fts5 (
+        text, content = 'log_entries', content_rowid = 'seq', tokenize = 'trigram'
+    );
+    CREATE TRIGGER log_entries_added AFTER INSERT ON log_entries BEGIN
+        INSERT INTO log_text (rowid, text) VALUES (new.seq, new.text);
+    END;
+    CREATE TRIGGER log_entries_removed AFTER DELETE ON log_entries BEGIN
+        INSERT INTO log_text (log_text, rowid, text) VALUES ('delete', old.seq, old.text);
+    END;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -288,7 +288,7 @@ fn check(
         via_ssh: app.operator.via_ssh,
         remark: remark.to_owned(),
     };
-    app.projection.alarms.check(&action, now)
+    app.check(&action, now)
 }
 
 /// Formats a refusal: which alarm, what is wrong and what to do.
@@ -323,7 +323,28 @@ pub fn refusal_text(app: &App, lang: Lang, alarm: Option<u64>, refusal: &Refusal
         _ => 0,
     };
     let reason = match refusal {
-        Refusal::ByRecorder(reason) => reason.as_str(),
+        Refusal::ByRecorder(reason) => reason.clone(),
+        Refusal::Ticket(inner) => service_reason(lang, "ticket_refusal", inner.code(), inner),
+        Refusal::Care(inner) => service_reason(lang, "care_refusal", inner.code(), inner),
+        Refusal::Reveal(inner) => lang.tf(
+            "refusal.reveal_reason",
+            &[
+                ("role", &lang.t(&format!("operator_role.{}", inner.role.as_str()))),
+                ("kind", &lang.t(&format!("data_kind.{}", inner.kind.as_str()))),
+                ("subject", &inner.subject),
+            ],
+        ),
+        _ => String::new(),
+    };
+    let (role, permitted) = match refusal {
+        Refusal::NotPermitted { role, action } => (
+            lang.t(&format!("operator_role.{role}")),
+            lang.t(&format!("permission.{action}")),
+        ),
+        _ => ("", ""),
+    };
+    let operator = match refusal {
+        Refusal::UnknownOperator(id) | Refusal::DisabledOperator(id) => id.as_str(),
         _ => "",
     };
     lang.tf(
@@ -334,8 +355,25 @@ pub fn refusal_text(app: &App, lang: Lang, alarm: Option<u64>, refusal: &Refusal
             ("device", &device),
             ("max_h", &max_h),
             ("reason", &reason),
+            ("role", &role),
+            ("permission", &permitted),
+            ("operator", &operator),
         ],
     )
+}
+
+/// Returns the catalog's text for a ticket or care refusal, or the
+/// domain's own English sentence when the catalog has none for its code.
+fn service_reason(
+    lang: Lang,
+    section: &str,
+    code: &str,
+    refusal: &impl std::fmt::Display,
+) -> String {
+    match lang.try_t(&format!("{section}.{code}")) {
+        Some(text) if lang != Lang::En => text.to_owned(),
+        _ => refusal.to_string(),
+    }
 }
 
 /// Formats the confirmation after `kind` was handed over for alarm `id`.

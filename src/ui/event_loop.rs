@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::alerts::{self, Before, Bell};
 use super::state::UiState;
 use super::widgets::Ctx;
-use super::{acting, draw, handle_key, handle_paste, rows, terminal};
+use super::{acting, draw, handle_key, handle_paste, review, rows, terminal};
 use crate::app::{App, Feed};
 use crate::i18n::Lang;
 use crate::notify::{Notifier, NotifyState};
@@ -44,6 +44,7 @@ pub async fn run(
         lang,
         // Notices that went to the fallback before this console started
         // are not news.
+        last_input: Some(Timestamp::now()),
         banner_seen: notify_state
             .borrow_and_update()
             .fallback
@@ -56,6 +57,8 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut signals = Signals::new()?;
     let mut bell = Bell::default();
+    // The log browser's worker wakes the loop when an answer arrives.
+    let review_wake = ui.review.wake.clone();
 
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME_INTERVAL;
@@ -67,6 +70,7 @@ pub async fn run(
             if Instant::now() >= due {
                 let now = Timestamp::now();
                 acting::take_refusals(&mut app, &mut ui, now);
+                review::sync(&mut app, &mut ui, now);
                 let ctx = Ctx {
                     lang,
                     theme: &theme,
@@ -130,7 +134,15 @@ pub async fn run(
                 }
                 Err(_) => notify_open = false,
             },
-            _ = tick.tick() => dirty = true,
+            _ = tick.tick() => {
+                let now = Timestamp::now();
+                if ui.last_input.is_some_and(|last| app.idle_lock_due(last, now)) {
+                    tracing::info!(idle_lock_s = app.login.idle.idle_lock_s, "no input for the idle time; locking the console");
+                    super::login::lock(&mut app, &mut ui);
+                }
+                dirty = true;
+            }
+            () = review_wake.notified() => dirty = true,
             () = tokio::time::sleep_until(frame_due), if dirty => {}
             () = signals.next() => {
                 tracing::info!("termination signal; closing the console");
@@ -144,6 +156,8 @@ pub async fn run(
             break;
         }
     }
+    // The operator leaves with the console.
+    app.log_out(Timestamp::now());
     drop(guard);
     Ok(())
 }

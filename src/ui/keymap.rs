@@ -42,9 +42,56 @@ pub enum Action {
     Unshelve,
     Remark,
     Service,
+    /// Lock the console until an operator logs in.
+    Lock,
+    /// Move between the login screen's fields.
+    NextField,
     /// Enter in a dialog or a filter being typed.
     Submit,
     DeleteChar,
+    /// Open the note dialog to write a duty-log entry.
+    WriteNote,
+    /// Open the handover of the shift.
+    StartHandover,
+    ShowLog,
+    /// Move the cursor of a text field.
+    CursorLeft,
+    CursorRight,
+    /// Step the log browser's period back or forward.
+    PreviousPeriod,
+    NextPeriod,
+    /// Switch the log browser between a shift, a day and a week.
+    CyclePeriod,
+    CycleOperator,
+    ToggleStats,
+    /// Write the report of the log browser's period to a file.
+    Export,
+    CycleFormat,
+    /// Correct the selected duty-log entry with a new one.
+    Correct,
+    ShowTickets,
+    ShowBoard,
+    /// Switch the ticket list between the unassigned queue and my tickets.
+    ToggleMine,
+    /// Assign the selected ticket to the operator (派单 to oneself).
+    Claim,
+    /// Accept an assigned ticket and start the repair (接单).
+    StartWork,
+    TicketNote,
+    Resolve,
+    /// 退单: back to the unassigned queue.
+    ReturnTicket,
+    /// 转单: to another assignee.
+    Transfer,
+    CancelTicket,
+    /// 办结
+    CloseTicket,
+    /// Create a ticket from the selected alarm or faulty device.
+    CreateTicket,
+    /// Record an outcome of the missed check-in ladder.
+    RecordOutcome,
+    /// Reveal masked personal data; the reveal is logged first.
+    Reveal,
 }
 
 /// Screen area in which a binding applies.
@@ -72,6 +119,22 @@ pub enum Scope {
     Dialog,
     /// A filter being typed.
     FilterEdit,
+    /// Keys of a logged-in operator's session, on sites with logins.
+    Session,
+    /// The log browser.
+    Log,
+    /// The note dialog; other printable keys are typed into its text.
+    Note,
+    /// The handover view; other printable keys go into its fields.
+    Handover,
+    /// The login and lock screen; other printable keys go into its fields.
+    Login,
+    /// The ticket list only.
+    Tickets,
+    /// Actions on one ticket: the list's selected row, or the ticket detail.
+    TicketActions,
+    /// Today's eldercare board and a resident's history.
+    Board,
 }
 
 /// A key as written in the table and on screen.
@@ -128,6 +191,44 @@ const fn bind(
 /// unlikely to hit, never on Space or Enter. Bulk actions and taking a
 /// device out of service ask first.
 pub const BINDINGS: &[Binding] = &[
+    bind(
+        Scope::Login,
+        &[key(KeyCode::Enter)],
+        Action::Submit,
+        "keys.log_in",
+        true,
+    ),
+    bind(
+        Scope::Login,
+        &[key(KeyCode::Tab)],
+        Action::NextField,
+        "keys.next_field",
+        true,
+    ),
+    bind(
+        Scope::Login,
+        &[key(KeyCode::Backspace)],
+        Action::DeleteChar,
+        "keys.delete_char",
+        false,
+    ),
+    bind(
+        Scope::Login,
+        &[key(KeyCode::Esc)],
+        Action::Cancel,
+        "keys.clear_login",
+        true,
+    ),
+    bind(
+        Scope::Login,
+        &[ctrl('c')],
+        Action::ForceQuit,
+        "keys.force_quit",
+        true,
+    ),
+    // A plain capital letter: phone terminals over SSH send it without
+    // any modifier that their keyboards may lack.
+    bind(Scope::Session, &[ch('L')], Action::Lock, "keys.lock", true),
     bind(
         Scope::Confirm,
         &[ch('y'), key(KeyCode::Enter)],
@@ -374,6 +475,303 @@ pub const BINDINGS: &[Binding] = &[
         false,
     ),
     bind(
+        Scope::Note,
+        &[key(KeyCode::Enter)],
+        Action::Submit,
+        "keys.save_note",
+        true,
+    ),
+    bind(
+        Scope::Note,
+        &[key(KeyCode::Esc)],
+        Action::Cancel,
+        "keys.cancel_dialog",
+        true,
+    ),
+    bind(
+        Scope::Note,
+        &[key(KeyCode::Up)],
+        Action::Up,
+        "keys.entry_up",
+        true,
+    ),
+    bind(
+        Scope::Note,
+        &[key(KeyCode::Down)],
+        Action::Down,
+        "keys.entry_down",
+        true,
+    ),
+    bind(
+        Scope::Note,
+        &[key(KeyCode::Left)],
+        Action::CursorLeft,
+        "keys.cursor_left",
+        false,
+    ),
+    bind(
+        Scope::Note,
+        &[key(KeyCode::Right)],
+        Action::CursorRight,
+        "keys.cursor_right",
+        false,
+    ),
+    bind(
+        Scope::Note,
+        &[key(KeyCode::Home)],
+        Action::Top,
+        "keys.cursor_home",
+        false,
+    ),
+    bind(
+        Scope::Note,
+        &[key(KeyCode::End)],
+        Action::Bottom,
+        "keys.cursor_end",
+        false,
+    ),
+    bind(
+        Scope::Note,
+        &[key(KeyCode::Backspace)],
+        Action::DeleteChar,
+        "keys.delete_char",
+        false,
+    ),
+    bind(
+        Scope::Handover,
+        &[key(KeyCode::Enter)],
+        Action::Submit,
+        "keys.sign",
+        true,
+    ),
+    bind(
+        Scope::Handover,
+        &[key(KeyCode::Tab)],
+        Action::NextField,
+        "keys.next_field",
+        true,
+    ),
+    bind(
+        Scope::Handover,
+        &[key(KeyCode::Esc)],
+        Action::Back,
+        "keys.leave",
+        true,
+    ),
+    bind(
+        Scope::Handover,
+        &[key(KeyCode::Up)],
+        Action::Up,
+        "keys.scroll_up",
+        true,
+    ),
+    bind(
+        Scope::Handover,
+        &[key(KeyCode::Down)],
+        Action::Down,
+        "keys.scroll_down",
+        true,
+    ),
+    bind(
+        Scope::Handover,
+        &[key(KeyCode::PageUp)],
+        Action::PageUp,
+        "keys.page_up",
+        false,
+    ),
+    bind(
+        Scope::Handover,
+        &[key(KeyCode::PageDown)],
+        Action::PageDown,
+        "keys.page_down",
+        false,
+    ),
+    bind(
+        Scope::Handover,
+        &[key(KeyCode::Left)],
+        Action::CursorLeft,
+        "keys.cursor_left",
+        false,
+    ),
+    bind(
+        Scope::Handover,
+        &[key(KeyCode::Right)],
+        Action::CursorRight,
+        "keys.cursor_right",
+        false,
+    ),
+    bind(
+        Scope::Handover,
+        &[key(KeyCode::Backspace)],
+        Action::DeleteChar,
+        "keys.delete_char",
+        false,
+    ),
+    bind(Scope::Log, &[ch('/')], Action::Filter, "keys.search_log", true),
+    bind(
+        Scope::Log,
+        &[ch('[')],
+        Action::PreviousPeriod,
+        "keys.previous_period",
+        true,
+    ),
+    bind(
+        Scope::Log,
+        &[ch(']')],
+        Action::NextPeriod,
+        "keys.next_period",
+        true,
+    ),
+    bind(
+        Scope::Log,
+        &[ch('d')],
+        Action::CyclePeriod,
+        "keys.period",
+        false,
+    ),
+    bind(
+        Scope::Log,
+        &[ch('s')],
+        Action::ToggleStats,
+        "keys.stats",
+        true,
+    ),
+    bind(Scope::Log, &[ch('e')], Action::Export, "keys.export", true),
+    bind(
+        Scope::Log,
+        &[ch('f')],
+        Action::CycleFormat,
+        "keys.format",
+        false,
+    ),
+    bind(
+        Scope::Log,
+        &[ch('t')],
+        Action::CycleKind,
+        "keys.entry_kind",
+        false,
+    ),
+    bind(
+        Scope::Log,
+        &[ch('p')],
+        Action::CyclePriority,
+        "keys.priority",
+        false,
+    ),
+    bind(
+        Scope::Log,
+        &[ch('o')],
+        Action::CycleOperator,
+        "keys.operator",
+        false,
+    ),
+    bind(
+        Scope::Log,
+        &[ch('x')],
+        Action::ClearFilters,
+        "keys.clear",
+        false,
+    ),
+    bind(
+        Scope::Log,
+        &[ch('c')],
+        Action::Correct,
+        "keys.correct",
+        false,
+    ),
+    bind(
+        Scope::Tickets,
+        &[ch('v')],
+        Action::ToggleMine,
+        "keys.toggle_mine",
+        true,
+    ),
+    bind(
+        Scope::TicketActions,
+        &[ch('c')],
+        Action::Claim,
+        "keys.claim",
+        true,
+    ),
+    bind(
+        Scope::TicketActions,
+        &[ch('s')],
+        Action::StartWork,
+        "keys.start_work",
+        true,
+    ),
+    bind(
+        Scope::TicketActions,
+        &[ch('n')],
+        Action::TicketNote,
+        "keys.ticket_note",
+        false,
+    ),
+    bind(
+        Scope::TicketActions,
+        &[ch('r')],
+        Action::Resolve,
+        "keys.resolve",
+        true,
+    ),
+    bind(
+        Scope::TicketActions,
+        &[ch('u')],
+        Action::ReturnTicket,
+        "keys.return_ticket",
+        false,
+    ),
+    bind(
+        Scope::TicketActions,
+        &[ch('t')],
+        Action::Transfer,
+        "keys.transfer",
+        false,
+    ),
+    bind(
+        Scope::TicketActions,
+        &[ch('x')],
+        Action::CancelTicket,
+        "keys.cancel_ticket",
+        false,
+    ),
+    bind(
+        Scope::TicketActions,
+        &[ch('C')],
+        Action::CloseTicket,
+        "keys.close_ticket",
+        false,
+    ),
+    bind(
+        Scope::TicketActions,
+        &[ch('v')],
+        Action::Reveal,
+        "keys.reveal_reporter",
+        false,
+    ),
+    bind(
+        Scope::AlarmActions,
+        &[ch('W')],
+        Action::CreateTicket,
+        "keys.create_ticket",
+        false,
+    ),
+    bind(
+        Scope::Devices,
+        &[ch('W')],
+        Action::CreateTicket,
+        "keys.create_ticket",
+        false,
+    ),
+    bind(
+        Scope::Board,
+        &[ch('o')],
+        Action::RecordOutcome,
+        "keys.record_outcome",
+        true,
+    ),
+    bind(Scope::Board, &[ch('v')], Action::Reveal, "keys.reveal", true),
+    bind(
         Scope::Global,
         &[ch('0')],
         Action::ShowAlarms,
@@ -399,6 +797,35 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('H')],
         Action::ShowHistory,
         "keys.history",
+        true,
+    ),
+    bind(Scope::Global, &[ch('3')], Action::ShowLog, "keys.log", true),
+    bind(
+        Scope::Global,
+        &[ch('4')],
+        Action::ShowTickets,
+        "keys.tickets",
+        false,
+    ),
+    bind(
+        Scope::Global,
+        &[ch('5')],
+        Action::ShowBoard,
+        "keys.board",
+        false,
+    ),
+    bind(
+        Scope::Global,
+        &[ch('w')],
+        Action::WriteNote,
+        "keys.write_note",
+        true,
+    ),
+    bind(
+        Scope::Global,
+        &[ch('T')],
+        Action::StartHandover,
+        "keys.hand_over",
         true,
     ),
     bind(
@@ -500,6 +927,8 @@ impl Key {
             KeyCode::PageDown => "PgDn".to_owned(),
             KeyCode::Home => "Home".to_owned(),
             KeyCode::End => "End".to_owned(),
+            KeyCode::Left => "←".to_owned(),
+            KeyCode::Right => "→".to_owned(),
             KeyCode::Backspace => "Backspace".to_owned(),
             other => format!("{other:?}"),
         };
@@ -529,10 +958,11 @@ pub fn resolve(event: &KeyEvent, scopes: &[Scope]) -> Option<Action> {
         .map(|binding| binding.action)
 }
 
-/// Lists the bindings shown in the footer for these scopes: help and quit
-/// first, so a narrow footer still shows how to get help and out.
+/// Lists the bindings shown in the footer for these scopes: lock, help and
+/// quit first, so a narrow footer still shows how to lock, get help and out.
 pub fn footer(scopes: &[Scope]) -> impl Iterator<Item = &'static Binding> + '_ {
-    let first = |binding: &&Binding| matches!(binding.action, Action::Help | Action::Quit);
+    let first =
+        |binding: &&Binding| matches!(binding.action, Action::Help | Action::Quit | Action::Lock);
     let shown = move |binding: &&'static Binding| binding.footer && scopes.contains(&binding.scope);
     BINDINGS.iter().filter(shown).filter(first).chain(
         BINDINGS

@@ -12,9 +12,14 @@ pub mod acting;
 pub mod alerts;
 pub mod dialog;
 mod event_loop;
+pub mod handover;
 pub mod keymap;
+pub mod login;
+pub mod note;
+pub mod review;
 pub mod rows;
 pub mod sample;
+pub mod services;
 pub mod state;
 pub mod terminal;
 pub mod views;
@@ -46,6 +51,10 @@ pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
     );
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         views::chrome::too_small(frame, area, MIN_SIZE, ctx);
+        return;
+    }
+    if app.needs_login() {
+        views::login::draw(frame, area, app, ui, ctx);
         return;
     }
     let banner = ui.banner_at(ctx.now);
@@ -88,13 +97,29 @@ pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
         View::Devices => views::devices::draw(frame, body, app, ui, ctx),
         View::Detail => views::detail::draw(frame, body, app, ui.detail.as_deref(), ctx),
         View::Help => views::help::draw(frame, body, ui.help_scroll, ctx),
+        View::Log => views::log::draw(frame, body, app, ui, ctx),
+        View::Handover => {
+            if let Some(flow) = &ui.handover {
+                views::handover::draw(frame, body, app, flow, ctx);
+            }
+        }
+        View::Tickets => views::tickets::draw(frame, body, app, ui, ctx),
+        View::Ticket => views::tickets::draw_detail(frame, body, app, ui, ctx),
+        View::Board => views::board::draw(frame, body, app, ui, ctx),
+        View::Resident => views::board::draw_resident(frame, body, app, ui, ctx),
     }
     if let Some(message) = message {
         views::chrome::message(frame, message_area, message, ctx);
     }
-    views::chrome::footer(frame, footer, ui, &scopes(ui), ctx);
+    views::chrome::footer(frame, footer, ui, &session_scopes(app, ui), ctx);
     if let Some(dialog) = &ui.dialog {
         views::dialog::draw(frame, area, app, dialog, ctx);
+    }
+    if let Some(note) = &ui.note {
+        views::note::draw(frame, area, note, ctx);
+    }
+    if let Some(dialog) = &ui.services.dialog {
+        views::board::draw_dialog(frame, area, app, dialog, ctx);
     }
     match &ui.confirm {
         Some(Question::Quit) => views::chrome::confirm_quit(frame, area, app, ctx),
@@ -112,7 +137,10 @@ pub fn scopes(ui: &UiState) -> Vec<Scope> {
         Some(Question::Acknowledge { .. }) => return vec![Scope::ConfirmStrict],
         None => {}
     }
-    if ui.dialog.is_some() {
+    if ui.note.is_some() {
+        return vec![Scope::Note];
+    }
+    if ui.dialog.is_some() || ui.services.dialog.is_some() {
         return vec![Scope::Dialog];
     }
     if ui.editing_filter {
@@ -132,7 +160,33 @@ pub fn scopes(ui: &UiState) -> Vec<Scope> {
         View::Devices => vec![Scope::Global, Scope::List, Scope::Rows, Scope::Devices],
         View::Detail => vec![Scope::Global],
         View::Help => vec![Scope::Global, Scope::List],
+        View::Log => vec![Scope::Global, Scope::List, Scope::Rows, Scope::Log],
+        View::Handover => vec![Scope::Handover],
+        View::Tickets => vec![
+            Scope::Global,
+            Scope::List,
+            Scope::Rows,
+            Scope::Tickets,
+            Scope::TicketActions,
+        ],
+        View::Ticket => vec![Scope::Global, Scope::List, Scope::TicketActions],
+        View::Board => vec![Scope::Global, Scope::List, Scope::Rows, Scope::Board],
+        View::Resident => vec![Scope::Global, Scope::List, Scope::Board],
     }
+}
+
+/// Returns the keymap scopes active now, with the session's keys where
+/// operators log in.
+pub fn session_scopes(app: &App, ui: &UiState) -> Vec<Scope> {
+    if app.needs_login() {
+        return vec![Scope::Login];
+    }
+    let mut scopes = scopes(ui);
+    if matches!(app.access, crate::app::Access::Operators { .. }) && scopes.contains(&Scope::Global)
+    {
+        scopes.push(Scope::Session);
+    }
+    scopes
 }
 
 /// True while typed keys go into a text field: a dialog's or a filter.
@@ -148,7 +202,25 @@ pub fn handle_key(app: &mut App, ui: &mut UiState, event: &KeyEvent, now: Timest
     if event.kind != KeyEventKind::Press {
         return;
     }
-    let action = keymap::resolve(event, &scopes(ui));
+    ui.last_input = Some(now);
+    if app.needs_login() {
+        login::handle_key(app, ui, event, now);
+        return;
+    }
+    // The note dialog and the handover view take typed text and their own keys.
+    if ui.note.is_some() {
+        note::handle_key(app, ui, event, now);
+        return;
+    }
+    if ui.view == View::Handover && ui.confirm.is_none() {
+        handover::handle_key(app, ui, event, now);
+        return;
+    }
+    if ui.services.dialog.is_some() && ui.confirm.is_none() {
+        services::handle_dialog_key(app, ui, event, now);
+        return;
+    }
+    let action = keymap::resolve(event, &session_scopes(app, ui));
     if text_has_focus(ui) {
         match action {
             Some(action) => apply(app, ui, action, now),
@@ -184,6 +256,22 @@ fn type_char(ui: &mut UiState, event: &KeyEvent) {
 /// one, and nothing otherwise, so pasted text never acts as keys. Returns
 /// whether anything changed.
 pub fn handle_paste(ui: &mut UiState, text: &str) -> bool {
+    if let Some(note) = ui.note.as_mut() {
+        note.field.paste(text);
+        note.error = None;
+        return true;
+    }
+    if services::paste(ui, text) {
+        return true;
+    }
+    if ui.view == View::Handover
+        && let Some(flow) = ui.handover.as_mut()
+    {
+        for c in text.chars() {
+            handover::type_char(flow, if c.is_control() { ' ' } else { c });
+        }
+        return true;
+    }
     if !text_has_focus(ui) {
         return false;
     }
@@ -206,6 +294,10 @@ pub fn handle_paste(ui: &mut UiState, text: &str) -> bool {
 /// Applies an action; list movement uses the rows the view would draw.
 pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
     match action {
+        action if ui.view == View::Log && review::handles(action) => {
+            review::apply(app, ui, action, now);
+        }
+        action if services::handles(action) => services::apply(app, ui, action, now),
         Action::ForceQuit => ui.quit = true,
         Action::Quit => ui.confirm = Some(Question::Quit),
         Action::Confirm => match ui.confirm.take() {
@@ -216,6 +308,8 @@ pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
             None => {}
         },
         Action::Cancel => cancel(ui),
+        Action::Lock => login::lock(app, ui),
+        Action::NextField => {}
         Action::Submit => {
             if ui.dialog.is_some() {
                 acting::submit_dialog(app, ui, now);
@@ -247,10 +341,25 @@ pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
         Action::ShowOverview => ui.show(View::Overview),
         Action::ShowDevices => ui.show(View::Devices),
         Action::ShowHistory => ui.show(View::History),
+        Action::ShowLog => ui.show(View::Log),
+        Action::WriteNote => note::open(app, ui, now),
+        Action::StartHandover => handover::start(app, ui, now),
+        Action::PreviousPeriod
+        | Action::NextPeriod
+        | Action::CyclePeriod
+        | Action::CycleOperator
+        | Action::ToggleStats
+        | Action::Export
+        | Action::CycleFormat
+        | Action::Correct => review::apply(app, ui, action, now),
+        Action::CursorLeft | Action::CursorRight => {}
         Action::NextView => ui.show(match ui.view {
             View::Alarms => View::Overview,
             View::Overview => View::Devices,
             View::Devices => View::History,
+            View::History => View::Log,
+            View::Log => View::Tickets,
+            View::Tickets => View::Board,
             _ => View::Alarms,
         }),
         Action::Up
@@ -351,6 +460,9 @@ fn step(app: &App, ui: &mut UiState, action: Action, now: Timestamp) {
             let len = rows::device_rows(app, ui, now).len();
             UiState::step(&mut ui.selected, delta, len);
         }
+        View::Log => review::step(app, ui, delta),
+        View::Tickets | View::Ticket | View::Board => services::step(app, ui, delta, now),
+        View::Handover | View::Resident => {}
     }
 }
 
@@ -396,6 +508,7 @@ fn open(app: &App, ui: &mut UiState, now: Timestamp) {
                 ui.show(View::Detail);
             }
         }
+        View::Tickets | View::Board => services::open(app, ui, now),
         _ => {}
     }
 }

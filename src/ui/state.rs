@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use uuid::Uuid;
 
 use super::dialog::Dialog;
+use super::login::LoginForm;
 use crate::domain::alarm::queue::Filter;
 use crate::domain::alarm::{Condition, Priority, Shown};
 use crate::domain::{DeviceKind, DeviceStatus};
@@ -26,6 +27,18 @@ pub enum View {
     /// Closed alarms, newest first.
     History,
     Help,
+    /// The duty log browser, with statistics and export.
+    Log,
+    /// The handover sheet of a shift, and its signing.
+    Handover,
+    /// Repair tickets: the unassigned queue or my tickets.
+    Tickets,
+    /// One ticket with its history.
+    Ticket,
+    /// Today's eldercare board.
+    Board,
+    /// One resident's check-in history.
+    Resident,
 }
 
 impl View {
@@ -34,7 +47,13 @@ impl View {
     pub fn is_list(self) -> bool {
         matches!(
             self,
-            Self::Alarms | Self::Overview | Self::Devices | Self::History
+            Self::Alarms
+                | Self::Overview
+                | Self::Devices
+                | Self::History
+                | Self::Log
+                | Self::Tickets
+                | Self::Board
         )
     }
 }
@@ -211,6 +230,18 @@ pub struct UiState {
     pub banner_seen: u64,
     /// Recently submitted actions and the alarm each was for.
     pub submitted: VecDeque<(Uuid, Option<u64>)>,
+    /// The login and lock screen's fields.
+    pub login: LoginForm,
+    /// The last key press, for the idle lock.
+    pub last_input: Option<Timestamp>,
+    /// The note dialog, when open.
+    pub note: Option<super::note::NoteDialog>,
+    /// The handover being shown or signed.
+    pub handover: Option<super::handover::HandoverFlow>,
+    /// The log browser.
+    pub review: super::review::ReviewState,
+    /// The ticket and eldercare screens.
+    pub services: super::services::ServicesState,
 }
 
 impl UiState {
@@ -232,8 +263,15 @@ impl UiState {
         self.editing_filter = false;
         match self.view {
             View::Help => self.view = self.before_help,
-            View::Detail | View::AlarmDetail => self.view = self.previous,
-            View::Overview | View::Devices | View::History => self.view = View::Alarms,
+            View::Detail | View::AlarmDetail | View::Handover => self.view = self.previous,
+            View::Ticket => self.view = View::Tickets,
+            View::Resident => self.view = View::Board,
+            View::Overview
+            | View::Devices
+            | View::History
+            | View::Log
+            | View::Tickets
+            | View::Board => self.view = View::Alarms,
             View::Alarms => {}
         }
     }
@@ -244,6 +282,7 @@ impl UiState {
             View::Devices => Some(&mut self.filter),
             View::Alarms => Some(&mut self.alarm_filter.text),
             View::History => Some(&mut self.history_filter),
+            View::Log => Some(&mut self.review.text),
             _ => None,
         }
     }
@@ -254,6 +293,7 @@ impl UiState {
             View::Devices => &self.filter,
             View::Alarms => &self.alarm_filter.text,
             View::History => &self.history_filter,
+            View::Log => &self.review.text,
             _ => "",
         }
     }
@@ -266,6 +306,7 @@ impl UiState {
                 self.alarm_selected = 0;
             }
             View::History => self.history_selected = 0,
+            View::Log => self.review.selected = 0,
             _ => self.selected = 0,
         }
     }

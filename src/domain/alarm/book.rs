@@ -100,10 +100,35 @@ pub enum Refusal {
     NothingSounding,
     #[error("device {0} is already in that service state")]
     ServiceUnchanged(String),
+    /// The operator's role lacks the permission the action needs.
+    #[error("role {role} may not {action}; ask a supervisor")]
+    NotPermitted {
+        role: crate::domain::operator::Role,
+        action: crate::domain::operator::Permission,
+    },
+    #[error("operator {0} is not registered; log in as a registered operator")]
+    UnknownOperator(String),
+    #[error("operator {0} is disabled; a supervisor can enable them again")]
+    DisabledOperator(String),
+    /// Operators are registered and nobody is logged in at this console.
+    #[error("nobody is logged in at this console")]
+    NotLoggedIn,
+    /// A review console changes nothing.
+    #[error("this console is read-only")]
+    ReadOnly,
     /// Refused by the recorder for a console attached to it; the recorder's
     /// reason, in English.
     #[error("the recorder refused the action: {0}")]
     ByRecorder(String),
+    /// The ticket book rejected a ticket action or a new ticket.
+    #[error(transparent)]
+    Ticket(#[from] crate::domain::ticket::Refusal),
+    /// The eldercare engine rejected an outcome.
+    #[error(transparent)]
+    Care(#[from] crate::domain::care::CareRefusal),
+    /// The operator's role may not reveal this kind of personal data.
+    #[error(transparent)]
+    Reveal(#[from] crate::domain::privacy::RevealRefused),
 }
 
 impl Refusal {
@@ -126,6 +151,14 @@ impl Refusal {
             Self::RemarkRequired(_) => "remark_required",
             Self::NothingSounding => "nothing_sounding",
             Self::ServiceUnchanged(_) => "service_unchanged",
+            Self::NotPermitted { .. } => "not_permitted",
+            Self::UnknownOperator(_) => "unknown_operator",
+            Self::DisabledOperator(_) => "disabled_operator",
+            Self::NotLoggedIn => "not_logged_in",
+            Self::ReadOnly => "read_only",
+            Self::Ticket(_) => "ticket",
+            Self::Care(_) => "care",
+            Self::Reveal(_) => "reveal",
         }
     }
 }
@@ -319,7 +352,12 @@ impl AlarmBook {
             | ActionKind::LogIn
             | ActionKind::LogOut
             | ActionKind::HandOver { .. }
-            | ActionKind::TakeOver { .. } => {}
+            | ActionKind::TakeOver { .. }
+            | ActionKind::OperatorChanged { .. }
+            | ActionKind::TicketAct { .. }
+            | ActionKind::CreateTicket { .. }
+            | ActionKind::CareOutcome { .. }
+            | ActionKind::Reveal { .. } => {}
         }
         Ok(())
     }
@@ -398,6 +436,15 @@ impl AlarmBook {
                 alarm.suppressed = *on && alarm.priority != Priority::P1;
             }
             Change::Flapped { count } => alarm.flaps = *count,
+            Change::Staged { priority, .. } => {
+                alarm.priority = *priority;
+                alarm.last_at = at;
+                alarm.acknowledged = false;
+                alarm.acknowledged_at = None;
+                alarm.sounding_since = at;
+                alarm.escalations = 0;
+                alarm.active = true;
+            }
             Change::ClosedAtSource => {
                 alarm.active = false;
                 alarm.latched = false;
@@ -492,7 +539,12 @@ impl AlarmBook {
             | ActionKind::LogIn
             | ActionKind::LogOut
             | ActionKind::HandOver { .. }
-            | ActionKind::TakeOver { .. } => {}
+            | ActionKind::TakeOver { .. }
+            | ActionKind::OperatorChanged { .. }
+            | ActionKind::TicketAct { .. }
+            | ActionKind::CreateTicket { .. }
+            | ActionKind::CareOutcome { .. }
+            | ActionKind::Reveal { .. } => {}
         }
         let to = alarm.shown();
         alarm.record(transition(action, at, from, to));

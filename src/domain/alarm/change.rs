@@ -57,6 +57,9 @@ pub enum Change {
     Flapped { count: u32 },
     /// The system that owns the alarm record closed it.
     ClosedAtSource,
+    /// A rule with stages (the missed check-in ladder) moved on to `stage`:
+    /// the alarm takes the stage's priority and sounds again.
+    Staged { stage: u8, priority: Priority },
 }
 
 impl Change {
@@ -70,6 +73,7 @@ impl Change {
             Self::Suppressed { on: false } => "unsuppressed",
             Self::Flapped { .. } => "flapped",
             Self::ClosedAtSource => "closed_at_source",
+            Self::Staged { .. } => "staged",
         }
     }
 }
@@ -137,6 +141,34 @@ pub enum ActionKind {
         shift: String,
         handover: Uuid,
     },
+    /// An operator was added, disabled, enabled or given a new PIN. The
+    /// operator changed is `account`; the action's own operator is who
+    /// changed it.
+    OperatorChanged {
+        account: String,
+        change: crate::domain::operator::OperatorChange,
+    },
+    /// An action on repair ticket `ticket`; its remark is the ticket action's.
+    TicketAct {
+        ticket: String,
+        act: crate::domain::ticket::TicketActionKind,
+    },
+    /// A new repair ticket. The recorder fills in an empty `id` with the
+    /// next local one, and the operator, role and remark from the action.
+    CreateTicket {
+        ticket: crate::domain::ticket::NewTicket,
+    },
+    /// The outcome of a stage of a resident's missed check-in ladder.
+    CareOutcome {
+        resident: String,
+        outcome: crate::domain::care::Outcome,
+    },
+    /// The operator revealed masked personal data: which kind, about whom
+    /// (a resident id, or a ticket id for a reporter). The value is never logged.
+    Reveal {
+        kind: crate::domain::privacy::DataKind,
+        subject: String,
+    },
 }
 
 /// Type of a duty-log entry written by an operator.
@@ -185,7 +217,8 @@ impl EntryKind {
 
 impl ActionKind {
     /// Returns true for actions on alarms or the sounder, false for the
-    /// duty log's own actions (notes, logins, handovers).
+    /// duty log's own actions (notes, logins, handovers, operator changes)
+    /// and for actions on tickets, eldercare outcomes and reveals.
     pub fn is_alarm(&self) -> bool {
         !matches!(
             self,
@@ -194,6 +227,11 @@ impl ActionKind {
                 | Self::LogOut
                 | Self::HandOver { .. }
                 | Self::TakeOver { .. }
+                | Self::OperatorChanged { .. }
+                | Self::TicketAct { .. }
+                | Self::CreateTicket { .. }
+                | Self::CareOutcome { .. }
+                | Self::Reveal { .. }
         )
     }
 
@@ -213,6 +251,11 @@ impl ActionKind {
             Self::LogOut => "log_out",
             Self::HandOver { .. } => "hand_over",
             Self::TakeOver { .. } => "take_over",
+            Self::OperatorChanged { .. } => "operator_changed",
+            Self::TicketAct { .. } => "ticket_act",
+            Self::CreateTicket { .. } => "create_ticket",
+            Self::CareOutcome { .. } => "care_outcome",
+            Self::Reveal { .. } => "reveal",
         }
     }
 }

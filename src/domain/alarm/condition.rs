@@ -23,10 +23,16 @@ pub enum Condition {
     LowBattery,
     /// Raised by another system on `alarm/<id>`.
     External,
+    /// An eldercare resident's check-in window closed without a check-in.
+    MissedCheckIn,
+    /// An eldercare resident's passive sources showed no activity for too long.
+    Inactive,
+    /// An urgent repair ticket is past its service level.
+    TicketOverdue,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 14] = [
+    pub const ALL: [Condition; 17] = [
         Self::Fire,
         Self::Gas,
         Self::Panic,
@@ -41,6 +47,9 @@ impl Condition {
         Self::DetectorFault,
         Self::LowBattery,
         Self::External,
+        Self::MissedCheckIn,
+        Self::Inactive,
+        Self::TicketOverdue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +68,9 @@ impl Condition {
             Self::DetectorFault => "detector_fault",
             Self::LowBattery => "low_battery",
             Self::External => "external",
+            Self::MissedCheckIn => "missed_check_in",
+            Self::Inactive => "inactive",
+            Self::TicketOverdue => "ticket_overdue",
         }
     }
 
@@ -70,13 +82,18 @@ impl Condition {
     pub fn default_priority(self) -> Priority {
         match self {
             Self::Fire | Self::Gas | Self::Panic | Self::Fall => Priority::P1,
-            Self::Intrusion | Self::DoorForced | Self::Tamper | Self::WaterLeak => Priority::P2,
-            Self::DoorHeldOpen
+            Self::Intrusion
+            | Self::DoorForced
+            | Self::Tamper
+            | Self::WaterLeak
+            | Self::Inactive => Priority::P2,
+            Self::MissedCheckIn
+            | Self::DoorHeldOpen
             | Self::DeviceOffline
             | Self::VideoLoss
             | Self::DetectorFault
             | Self::External => Priority::P3,
-            Self::LowBattery => Priority::P4,
+            Self::LowBattery | Self::TicketOverdue => Priority::P4,
         }
     }
 

@@ -547,13 +547,17 @@ fn judge_windows(watch: &mut Watch, now: Timestamp, tz: &TimeZone, signals: &mut
 
 /// Returns when `stage`, begun at `since`, gives way to the next one.
 fn stage_due(stage: Stage, since: Timestamp, settings: &CareSettings) -> Option<Timestamp> {
-    let minutes = match stage {
-        Stage::CallResident => settings.call_resident_min,
-        Stage::CallContact => settings.call_contact_min,
+    let seconds = match stage {
+        Stage::CallResident => settings
+            .call_resident_s
+            .unwrap_or(settings.call_resident_min.saturating_mul(60)),
+        Stage::CallContact => settings
+            .call_contact_s
+            .unwrap_or(settings.call_contact_min.saturating_mul(60)),
         Stage::VisitDoor => return None,
     };
     since
-        .checked_add(SignedDuration::from_mins(i64::from(minutes)))
+        .checked_add(SignedDuration::from_secs(i64::from(seconds)))
         .ok()
 }
 

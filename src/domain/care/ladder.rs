@@ -45,6 +45,12 @@ pub struct CareSettings {
     pub call_contact_min: u32,
     /// Hours without any activity before the inactivity alarm.
     pub inactive_h: u32,
+    /// Seconds at stage 1, over `call_resident_min`: for drills and tests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_resident_s: Option<u32>,
+    /// Seconds at stage 2, over `call_contact_min`: for drills and tests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_contact_s: Option<u32>,
 }
 
 impl Default for CareSettings {
@@ -54,6 +60,8 @@ impl Default for CareSettings {
             call_resident_min: 15,
             call_contact_min: 15,
             inactive_h: 24,
+            call_resident_s: None,
+            call_contact_s: None,
         }
     }
 }

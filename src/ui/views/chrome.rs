@@ -20,10 +20,16 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let lang = ctx.lang;
     let theme = ctx.theme;
     let (link_text, link_style) = link_summary(app, ctx);
-    let role = match app.role {
+    let mut role = match app.role {
         Role::Recorder => lang.t("role.recorder"),
+        Role::Attached if app.read_only => lang.t("role.read_only"),
         Role::Attached => lang.t("role.attached"),
-    };
+    }
+    .to_owned();
+    // The logged-in operator, on sites with logins.
+    if let Some(current) = app.access.active() {
+        role = format!("{} · {role}", current.id);
+    }
     let clock = ctx
         .now
         .to_zoned_datetime(ctx.time_zone.clone())
@@ -258,7 +264,35 @@ pub fn standing_notice(app: &App, ctx: &Ctx) -> Option<String> {
             &[("since", &local_time(link.since, ctx))],
         ));
     }
+    if let Some(text) = handover_notice(app, ctx) {
+        return Some(text);
+    }
     app.warnings.last().cloned()
+}
+
+/// Says that the last shift ended without a complete handover, and which
+/// key starts it. A review console takes no handover, so it says nothing.
+fn handover_notice(app: &App, ctx: &Ctx) -> Option<String> {
+    let overdue = app.duty.overdue.as_ref().filter(|_| !app.read_only)?;
+    let key = keymap::BINDINGS
+        .iter()
+        .find(|binding| binding.action == keymap::Action::StartHandover)
+        .map_or_else(String::new, |binding| binding.keys[0].label());
+    let end = overdue
+        .shift
+        .end
+        .to_zoned_datetime(ctx.time_zone.clone())
+        .strftime("%H:%M")
+        .to_string();
+    let template = if overdue.handed_over {
+        "handover.overdue_takeover"
+    } else {
+        "handover.overdue"
+    };
+    Some(ctx.lang.tf(
+        template,
+        &[("shift", &overdue.shift.id), ("end", &end), ("key", &key)],
+    ))
 }
 
 /// Draws the newest standing warning across the full width, reversed, so it

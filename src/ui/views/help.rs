@@ -16,15 +16,22 @@ pub fn draw(frame: &mut Frame, area: Rect, scroll: u16, ctx: &Ctx) {
     let mut lines = Vec::new();
     for (scopes, title) in [
         (&[Scope::Global][..], "help.global"),
+        (&[Scope::Session], "help.session"),
         (&[Scope::List, Scope::Rows], "help.list"),
         (&[Scope::Alarms], "help.alarms"),
         (&[Scope::AlarmActions], "help.alarm_actions"),
         (&[Scope::History], "help.history"),
+        (&[Scope::Log], "help.log"),
+        (&[Scope::Handover], "help.handover"),
+        (&[Scope::Note], "help.note"),
         (&[Scope::Devices], "help.devices"),
+        (&[Scope::Tickets, Scope::TicketActions], "help.tickets"),
+        (&[Scope::Board], "help.board"),
         (&[Scope::Dialog], "help.dialog"),
         (&[Scope::FilterEdit], "help.filter_edit"),
         (&[Scope::Confirm], "help.confirm"),
         (&[Scope::ConfirmStrict], "help.confirm_strict"),
+        (&[Scope::Login], "help.login"),
     ] {
         lines.push(Line::styled(lang.t(title), theme.accent()));
         for binding in BINDINGS

@@ -1,0 +1,690 @@
+//! Repair tickets and today's eldercare board from the keyboard: the rows
+//! each view lists, the dialogs before an action that needs a remark or a
+//! choice, and handing each action to [`App::act`].
+//!
+//! Personal data stays masked until the operator reveals it. A reveal is
+//! an action of its own, logged before the clear value is drawn, and only
+//! for this console's session.
+
+use std::collections::BTreeSet;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use super::dialog::TextField;
+use super::keymap::{self, Action, Scope};
+use super::rows;
+use super::state::{UiState, View};
+use crate::app::{ActError, App};
+use crate::domain::DeviceStatus;
+use crate::domain::alarm::{self, ActionKind, Condition, Priority, Refusal};
+use crate::domain::care::{BoardRow, EscalatedTo, Outcome};
+use crate::domain::privacy::{DataKind, Role};
+use crate::domain::ticket::sla::{self, SlaStatus};
+use crate::domain::ticket::{Category, NewTicket, Ticket, TicketActionKind, TicketState, Urgency};
+
+/// The outcomes a guard records on the ladder, in the dialog's order.
+pub const OUTCOMES: [Outcome; 6] = [
+    Outcome::Reached,
+    Outcome::NotReached,
+    Outcome::Visited,
+    Outcome::ResidentSafe,
+    Outcome::Escalated {
+        to: EscalatedTo::Family,
+    },
+    Outcome::Escalated {
+        to: EscalatedTo::EmergencyServices,
+    },
+];
+
+/// The view state of the ticket and eldercare screens.
+#[derive(Clone, Debug, Default)]
+pub struct ServicesState {
+    /// True while the ticket list shows the operator's own tickets rather
+    /// than the unassigned queue.
+    pub mine: bool,
+    pub ticket_selected: usize,
+    /// The ticket shown in the ticket detail.
+    pub ticket: Option<String>,
+    pub ticket_scroll: u16,
+    pub board_selected: usize,
+    /// The resident whose history is shown.
+    pub resident: Option<String>,
+    /// Personal data revealed in this session: kind and subject.
+    pub revealed: BTreeSet<(DataKind, String)>,
+    pub dialog: Option<ServiceDialog>,
+}
+
+impl ServicesState {
+    pub fn is_revealed(&self, kind: DataKind, subject: &str) -> bool {
+        self.revealed.contains(&(kind, subject.to_owned()))
+    }
+}
+
+/// What a service dialog prepares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A ticket action whose remark the dialog asks for.
+    Ticket {
+        ticket: String,
+        act: TicketActionKind,
+    },
+    /// A transfer: the new assignee, then the reason.
+    Transfer { ticket: String },
+    /// A new ticket; the field holds its description, the choice its urgency.
+    Create { ticket: Box<NewTicket> },
+    /// A ladder outcome; the choice indexes [`OUTCOMES`].
+    Outcome { resident: String },
+}
+
+/// An open dialog of the ticket or eldercare screens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceDialog {
+    pub purpose: Purpose,
+    /// The remark, or the description of a new ticket.
+    pub field: TextField,
+    /// The new assignee of a transfer.
+    pub assignee: TextField,
+    /// True while typing goes into `assignee`.
+    pub on_assignee: bool,
+    pub choice: usize,
+    pub error: Option<String>,
+}
+
+impl ServiceDialog {
+    fn new(purpose: Purpose) -> Self {
+        let on_assignee = matches!(purpose, Purpose::Transfer { .. });
+        Self {
+            purpose,
+            field: TextField::default(),
+            assignee: TextField::default(),
+            on_assignee,
+            choice: 0,
+            error: None,
+        }
+    }
+
+    /// Number of choices the dialog offers.
+    pub fn choices(&self) -> usize {
+        match self.purpose {
+            Purpose::Create { .. } => Urgency::ALL.len(),
+            Purpose::Outcome { .. } => OUTCOMES.len(),
+            _ => 0,
+        }
+    }
+
+    fn focused(&mut self) -> &mut TextField {
+        if self.on_assignee {
+            &mut self.assignee
+        } else {
+            &mut self.field
+        }
+    }
+}
+
+/// Returns the name tickets are assigned to for the operator at this
+/// console: the logged-in operator's id, else the configured user.
+pub fn me(app: &App) -> String {
+    app.access
+        .active()
+        .map_or_else(|| app.operator.name.clone(), |current| current.id.clone())
+}
+
+/// Returns the rows of the ticket list: the unassigned queue, or the
+/// operator's tickets not yet closed. Overdue tickets come first, then by
+/// due time.
+pub fn ticket_rows<'a>(app: &'a App, ui: &UiState, now: Timestamp) -> Vec<(&'a Ticket, SlaStatus)> {
+    let services = &app.projection.services;
+    let settings = &services.setup.sla;
+    if !ui.services.mine {
+        return services
+            .open_tickets(now)
+            .into_iter()
+            .filter(|(ticket, _)| ticket.state() == TicketState::New)
+            .collect();
+    }
+    let me = me(app);
+    let mut rows: Vec<(&Ticket, SlaStatus)> = services
+        .tickets
+        .tickets
+        .values()
+        .filter(|ticket| !ticket.state().is_final())
+        .filter(|ticket| ticket.content.assignee.as_deref() == Some(me.as_str()))
+        .map(|ticket| (ticket, sla::status(ticket, now, settings)))
+        .collect();
+    rows.sort_by_key(|(ticket, status)| {
+        let overdue = matches!(status, SlaStatus::Overdue { .. });
+        (!overdue, settings.due(ticket), ticket.id.clone())
+    });
+    rows
+}
+
+/// Returns today's board rows: the ladder running first, then missed and
+/// pending windows, then residents who checked in.
+pub fn board_rows(app: &App, now: Timestamp) -> Vec<BoardRow> {
+    let services = &app.projection.services;
+    let mut rows = services.check_ins_needing_attention(now);
+    let checked_in = services
+        .care
+        .board(now)
+        .into_iter()
+        .filter(|row| matches!(row.day, crate::domain::care::DayStatus::CheckedIn { .. }));
+    rows.extend(checked_in);
+    rows
+}
+
+/// True for the actions this module carries out.
+pub fn handles(action: Action) -> bool {
+    matches!(
+        action,
+        Action::ShowTickets
+            | Action::ShowBoard
+            | Action::ToggleMine
+            | Action::Claim
+            | Action::StartWork
+            | Action::TicketNote
+            | Action::Resolve
+            | Action::ReturnTicket
+            | Action::Transfer
+            | Action::CancelTicket
+            | Action::CloseTicket
+            | Action::CreateTicket
+            | Action::RecordOutcome
+            | Action::Reveal
+    )
+}
+
+/// Carries out a key's action on tickets or the board.
+pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
+    match action {
+        Action::ShowTickets => ui.show(View::Tickets),
+        Action::ShowBoard => ui.show(View::Board),
+        Action::ToggleMine => {
+            ui.services.mine = !ui.services.mine;
+            ui.services.ticket_selected = 0;
+        }
+        Action::CreateTicket => create_ticket(app, ui, now),
+        Action::RecordOutcome => open_outcome(app, ui, now),
+        Action::Reveal => reveal(app, ui, now),
+        _ => ticket_action(app, ui, action, now),
+    }
+}
+
+/// Returns the ticket a key acts on: the detail's, or the selected row's.
+pub fn selected_ticket(app: &App, ui: &UiState, now: Timestamp) -> Option<String> {
+    match ui.view {
+        View::Ticket => ui.services.ticket.clone(),
+        View::Tickets => ticket_rows(app, ui, now)
+            .get(ui.services.ticket_selected)
+            .map(|(ticket, _)| ticket.id.clone()),
+        _ => None,
+    }
+}
+
+/// Returns the resident a key acts on: the history's, or the selected row's.
+pub fn selected_resident(app: &App, ui: &UiState, now: Timestamp) -> Option<String> {
+    match ui.view {
+        View::Resident => ui.services.resident.clone(),
+        View::Board => board_rows(app, now)
+            .get(ui.services.board_selected)
+            .map(|row| row.resident.clone()),
+        _ => None,
+    }
+}
+
+fn ticket_action(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
+    let lang = ui.lang;
+    let Some(ticket) = selected_ticket(app, ui, now) else {
+        ui.complain(lang.t("tickets.none_selected").to_owned(), now);
+        return;
+    };
+    let act = match action {
+        Action::Claim => TicketActionKind::Assign { assignee: me(app) },
+        Action::StartWork => TicketActionKind::Accept,
+        Action::TicketNote => TicketActionKind::Note,
+        Action::Resolve => TicketActionKind::Resolve,
+        Action::ReturnTicket => TicketActionKind::Return,
+        Action::Transfer => {
+            // The probe names a placeholder assignee, so that only refusals
+            // the dialog cannot fix show before it opens.
+            let probe = TicketActionKind::Transfer {
+                assignee: "-".into(),
+            };
+            let kind = ActionKind::TicketAct {
+                ticket: ticket.clone(),
+                act: probe,
+            };
+            if let Err(refusal) = check(app, kind, "-", now) {
+                ui.complain(refusal_text(app, ui, &refusal), now);
+                return;
+            }
+            ui.services.dialog = Some(ServiceDialog::new(Purpose::Transfer { ticket }));
+            return;
+        }
+        Action::CancelTicket => TicketActionKind::Cancel,
+        Action::CloseTicket => TicketActionKind::Close { rating: None },
+        _ => return,
+    };
+    if act.remark_required().is_some() {
+        let kind = ActionKind::TicketAct {
+            ticket: ticket.clone(),
+            act: act.clone(),
+        };
+        if let Err(refusal) = check(app, kind, "-", now) {
+            ui.complain(refusal_text(app, ui, &refusal), now);
+            return;
+        }
+        ui.services.dialog = Some(ServiceDialog::new(Purpose::Ticket { ticket, act }));
+        return;
+    }
+    let done = lang.tf(
+        &format!("tickets.done_{}", act.as_str()),
+        &[("ticket", &ticket)],
+    );
+    let kind = ActionKind::TicketAct { ticket, act };
+    match submit(app, ui, kind, "", now) {
+        Ok(_) => ui.say(done, now),
+        Err(text) => ui.complain(text, now),
+    }
+}
+
+/// Opens the dialog for a new ticket from the selected alarm or device,
+/// pre-filled with its location and a description and linked to it.
+fn create_ticket(app: &mut App, ui: &mut UiState, now: Timestamp) {
+    let lang = ui.lang;
+    let new = match ui.view {
+        View::Alarms | View::AlarmDetail => from_alarm(app, ui, now),
+        View::Devices | View::Detail => from_device(app, ui, now),
+        _ => None,
+    };
+    let Some(new) = new else {
+        let key = match ui.view {
+            View::Devices | View::Detail => "tickets.no_faulty_device",
+            _ => "tickets.no_alarm",
+        };
+        ui.complain(lang.t(key).to_owned(), now);
+        return;
+    };
+    let choice = Urgency::ALL
+        .iter()
+        .position(|urgency| *urgency == new.urgency)
+        .unwrap_or(0);
+    let mut dialog = ServiceDialog::new(Purpose::Create {
+        ticket: Box::new(new.clone()),
+    });
+    dialog.field.paste(&new.description);
+    dialog.choice = choice;
+    ui.services.dialog = Some(dialog);
+}
+
+fn blank_ticket(location: String, description: String, category: Category) -> NewTicket {
+    NewTicket {
+        id: String::new(),
+        category,
+        urgency: Urgency::Normal,
+        location,
+        description,
+        reporter: None,
+        alarm: None,
+        device: None,
+        refers_to: None,
+        out_of_service: false,
+        // The recorder fills in the operator and role from the action.
+        operator: String::new(),
+        role: Role::Guard,
+        remark: String::new(),
+    }
+}
+
+fn joined(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|part| !part.trim().is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Returns the new ticket for the selected alarm.
+pub fn from_alarm(app: &App, ui: &UiState, _now: Timestamp) -> Option<NewTicket> {
+    let id = match ui.view {
+        View::AlarmDetail => ui.alarm_detail?,
+        _ => {
+            let lines = rows::queue_lines(app, ui);
+            match lines.get(rows::selected_line(&lines, ui))? {
+                rows::QueueLine::Alarm { alarm, .. } => alarm.id,
+                rows::QueueLine::Group { .. } => return None,
+            }
+        }
+    };
+    let alarm = app.projection.alarms.get(id)?;
+    let condition = ui
+        .lang
+        .try_t(&format!("condition.{}", alarm.condition.as_str()))
+        .unwrap_or(alarm.condition.as_str());
+    let category = match alarm.condition {
+        Condition::DoorForced | Condition::DoorHeldOpen => Category::DoorsAccess,
+        _ => Category::SecurityDevices,
+    };
+    let mut new = blank_ticket(
+        joined(&[&alarm.building, &alarm.zone]),
+        format!("{condition}: {}", alarm.name),
+        category,
+    );
+    new.urgency = match alarm.priority {
+        Priority::P1 | Priority::P2 => Urgency::Urgent,
+        _ => Urgency::Normal,
+    };
+    new.alarm = Some(id);
+    new.device.clone_from(&alarm.device);
+    Some(new)
+}
+
+/// Returns the new ticket for the selected device, when it is faulty or offline.
+pub fn from_device(app: &App, ui: &UiState, now: Timestamp) -> Option<NewTicket> {
+    let (device, status) = match ui.view {
+        View::Detail => {
+            let device = app.projection.devices.get(ui.detail.as_deref()?)?;
+            (device, app.status_of(device, now))
+        }
+        _ => {
+            let rows = rows::device_rows(app, ui, now);
+            let row = rows.get(ui.selected)?;
+            (row.device, row.status)
+        }
+    };
+    if matches!(
+        status,
+        DeviceStatus::Normal | DeviceStatus::Open | DeviceStatus::Unknown
+    ) {
+        return None;
+    }
+    let spec = &device.spec;
+    let status_text = ui.lang.t(&format!("device_status.{}", status.as_str()));
+    let category = match spec.kind {
+        crate::domain::DeviceKind::Door => Category::DoorsAccess,
+        _ => Category::SecurityDevices,
+    };
+    let mut new = blank_ticket(
+        joined(&[&spec.building, &spec.zone]),
+        format!("{status_text}: {}", spec.name),
+        category,
+    );
+    new.device = Some(spec.id.clone());
+    Some(new)
+}
+
+fn open_outcome(app: &mut App, ui: &mut UiState, now: Timestamp) {
+    let Some(resident) = selected_resident(app, ui, now) else {
+        ui.complain(ui.lang.t("board.none_selected").to_owned(), now);
+        return;
+    };
+    if app.projection.services.care.ladder(&resident).is_none() {
+        let text = ui.lang.tf("board.no_ladder", &[("resident", &resident)]);
+        ui.complain(text, now);
+        return;
+    }
+    ui.services.dialog = Some(ServiceDialog::new(Purpose::Outcome { resident }));
+}
+
+/// Reveals the selected resident's name, phone and room on the board, or
+/// the reporter's name and phone in a ticket's detail. Each kind is
+/// recorded as a `Reveal` action before it is shown.
+fn reveal(app: &mut App, ui: &mut UiState, now: Timestamp) {
+    let lang = ui.lang;
+    let (kinds, subject): (&[DataKind], Option<String>) = match ui.view {
+        View::Board | View::Resident => (
+            &[
+                DataKind::ResidentName,
+                DataKind::ResidentPhone,
+                DataKind::ResidentRoom,
+            ],
+            selected_resident(app, ui, now),
+        ),
+        View::Ticket | View::Tickets => (
+            &[DataKind::ReporterName, DataKind::ReporterPhone],
+            selected_ticket(app, ui, now),
+        ),
+        _ => (&[], None),
+    };
+    let Some(subject) = subject else {
+        ui.complain(lang.t("board.none_selected").to_owned(), now);
+        return;
+    };
+    for kind in kinds {
+        if ui.services.is_revealed(*kind, &subject) {
+            continue;
+        }
+        let action = ActionKind::Reveal {
+            kind: *kind,
+            subject: subject.clone(),
+        };
+        match submit(app, ui, action, "", now) {
+            Ok(_) => {
+                ui.services.revealed.insert((*kind, subject.clone()));
+            }
+            Err(text) => {
+                ui.complain(text, now);
+                return;
+            }
+        }
+    }
+    ui.say(lang.tf("board.revealed", &[("subject", &subject)]), now);
+}
+
+/// Handles a key while a service dialog is open: Enter submits, Esc
+/// cancels, ↑/↓ move the choice, Tab moves between the fields of a
+/// transfer, and other printable keys are typed into the focused field.
+pub fn handle_dialog_key(app: &mut App, ui: &mut UiState, event: &KeyEvent, now: Timestamp) {
+    if event.code == KeyCode::Tab {
+        if let Some(dialog) = ui.services.dialog.as_mut()
+            && matches!(dialog.purpose, Purpose::Transfer { .. })
+        {
+            dialog.on_assignee = !dialog.on_assignee;
+        }
+        return;
+    }
+    let Some(dialog) = ui.services.dialog.as_mut() else {
+        return;
+    };
+    match keymap::resolve(event, &[Scope::Dialog]) {
+        Some(Action::ForceQuit) => ui.quit = true,
+        Some(Action::Submit) => submit_dialog(app, ui, now),
+        Some(Action::Cancel) => ui.services.dialog = None,
+        Some(Action::Up | Action::Down) => {
+            let count = dialog.choices();
+            if count > 0 {
+                let delta = if event.code == KeyCode::Up { -1 } else { 1 };
+                dialog.choice = dialog.choice.saturating_add_signed(delta).min(count - 1);
+                dialog.error = None;
+            }
+        }
+        Some(Action::DeleteChar) => {
+            dialog.focused().backspace();
+            dialog.error = None;
+        }
+        _ => {
+            if let KeyCode::Char(c) = event.code
+                && !event.modifiers.contains(KeyModifiers::CONTROL)
+            {
+                dialog.focused().insert(c);
+                dialog.error = None;
+            }
+        }
+    }
+}
+
+/// Types pasted text into the open service dialog; returns whether one was open.
+pub fn paste(ui: &mut UiState, text: &str) -> bool {
+    let Some(dialog) = ui.services.dialog.as_mut() else {
+        return false;
+    };
+    dialog.focused().paste(text);
+    dialog.error = None;
+    true
+}
+
+/// Builds the action of the open dialog and hands it to the app; a
+/// refusal stays in the dialog.
+pub fn submit_dialog(app: &mut App, ui: &mut UiState, now: Timestamp) {
+    let lang = ui.lang;
+    let Some(dialog) = ui.services.dialog.clone() else {
+        return;
+    };
+    let remark = dialog.field.text.clone();
+    let (kind, remark, done) = match &dialog.purpose {
+        Purpose::Ticket { ticket, act } => (
+            ActionKind::TicketAct {
+                ticket: ticket.clone(),
+                act: act.clone(),
+            },
+            remark,
+            lang.tf(
+                &format!("tickets.done_{}", act.as_str()),
+                &[("ticket", ticket)],
+            ),
+        ),
+        Purpose::Transfer { ticket } => {
+            let assignee = dialog.assignee.text.trim().to_owned();
+            let done = lang.tf(
+                "tickets.done_transfer",
+                &[("ticket", ticket), ("assignee", &assignee)],
+            );
+            (
+                ActionKind::TicketAct {
+                    ticket: ticket.clone(),
+                    act: TicketActionKind::Transfer { assignee },
+                },
+                remark,
+                done,
+            )
+        }
+        Purpose::Create { ticket } => {
+            let mut new = (**ticket).clone();
+            new.description = remark.trim().to_owned();
+            new.urgency = Urgency::ALL[dialog.choice.min(Urgency::ALL.len() - 1)];
+            let id = app.projection.services.tickets.next_id();
+            (
+                ActionKind::CreateTicket { ticket: new },
+                String::new(),
+                lang.tf("tickets.done_create", &[("ticket", &id)]),
+            )
+        }
+        Purpose::Outcome { resident } => {
+            let outcome = OUTCOMES[dialog.choice.min(OUTCOMES.len() - 1)];
+            let done = lang.tf(
+                "board.done_outcome",
+                &[
+                    ("resident", resident),
+                    ("outcome", &lang.t(&format!("board.outcome_{}", outcome.as_str()))),
+                ],
+            );
+            (
+                ActionKind::CareOutcome {
+                    resident: resident.clone(),
+                    outcome,
+                },
+                remark,
+                done,
+            )
+        }
+    };
+    match submit(app, ui, kind, &remark, now) {
+        Ok(_) => {
+            ui.services.dialog = None;
+            ui.say(done, now);
+        }
+        Err(text) => {
+            if let Some(dialog) = ui.services.dialog.as_mut() {
+                dialog.error = Some(text);
+            }
+        }
+    }
+}
+
+/// Hands an action to the app; on failure returns the message to show.
+fn submit(
+    app: &mut App,
+    ui: &mut UiState,
+    kind: ActionKind,
+    remark: &str,
+    now: Timestamp,
+) -> Result<Uuid, String> {
+    match app.act(None, kind, remark, now) {
+        Ok(id) => {
+            ui.remember_submitted(id, None);
+            Ok(id)
+        }
+        Err(ActError::Refused(refusal)) => Err(refusal_text(app, ui, &refusal)),
+        Err(ActError::Attached) => Err(ui.lang.t("refusal.attached").to_owned()),
+        Err(ActError::Unavailable(reason)) => {
+            Err(ui.lang.tf("refusal.unavailable", &[("reason", &reason)]))
+        }
+    }
+}
+
+fn refusal_text(app: &App, ui: &UiState, refusal: &Refusal) -> String {
+    super::acting::refusal_text(app, ui.lang, None, refusal)
+}
+
+/// Checks an action as [`App::act`] would, without taking it.
+fn check(app: &App, kind: ActionKind, remark: &str, now: Timestamp) -> Result<(), Refusal> {
+    let action = alarm::Action {
+        id: Uuid::nil(),
+        alarm: None,
+        kind,
+        operator: app.operator.name.clone(),
+        role: app.operator.role.clone(),
+        console: app.operator.console.clone(),
+        via_ssh: app.operator.via_ssh,
+        remark: remark.to_owned(),
+    };
+    app.check(&action, now)
+}
+
+/// Moves the selection of the ticket list, the board, or the detail's scroll.
+pub fn step(app: &App, ui: &mut UiState, delta: isize, now: Timestamp) {
+    match ui.view {
+        View::Tickets => {
+            let len = ticket_rows(app, ui, now).len();
+            UiState::step(&mut ui.services.ticket_selected, delta, len);
+        }
+        View::Board => {
+            let len = board_rows(app, now).len();
+            UiState::step(&mut ui.services.board_selected, delta, len);
+        }
+        View::Ticket => {
+            let history = ui
+                .services
+                .ticket
+                .as_deref()
+                .and_then(|id| app.projection.services.tickets.get(id))
+                .map_or(0, |ticket| ticket.history.len());
+            let max = (16 + 3 * history) as isize;
+            let scroll = ui.services.ticket_scroll as isize + delta;
+            ui.services.ticket_scroll = scroll.clamp(0, max) as u16;
+        }
+        _ => {}
+    }
+}
+
+/// Opens the selected ticket's detail or the selected resident's history.
+pub fn open(app: &App, ui: &mut UiState, now: Timestamp) {
+    match ui.view {
+        View::Tickets => {
+            if let Some(id) = selected_ticket(app, ui, now) {
+                ui.services.ticket = Some(id);
+                ui.services.ticket_scroll = 0;
+                ui.show(View::Ticket);
+            }
+        }
+        View::Board => {
+            if let Some(id) = selected_resident(app, ui, now) {
+                ui.services.resident = Some(id);
+                ui.show(View::Resident);
+            }
+        }
+        _ => {}
+    }
+}
