@@ -1,7 +1,7 @@
-//! The duty log at scale: builds a log of a million events (a year of a
-//! mid-sized site: device events, alarms and actions, Chinese duty notes)
-//! through `Store::commit`, then times `log verify`, the log browser's
-//! first page under each filter, and archiving half of the log.
+//! The duty log at scale. Builds a log of a million events through
+//! `Store::commit`: a year of a mid-sized site, with device events, alarms
+//! and actions, and Chinese duty notes. Then times `log verify`, the log
+//! browser's first page under each filter, and archiving half of the log.
 //!
 //! It also compares the cost of one commit with the hash chain and the
 //! browser's index against the plain insert the store did before them.
@@ -249,7 +249,7 @@ fn filters(database: &Path, start: Timestamp) {
             },
         ),
         ("text 东门巡更 (common)", text("东门巡更")),
-        ("text 消防通道 (1 in 100)", text("消防通道")),
+        ("text 消防通道 (about 3 %)", text("消防通道")),
         ("text 通知维修 (rare)", text("通知维修")),
         ("text door-0123 (one device)", text("door-0123")),
         ("text 不存在的词 (no match)", text("不存在的词")),
@@ -397,7 +397,7 @@ impl Site {
         items[self.rng.usize(..items.len())]
     }
 
-    /// One event of the mix: 35 % device events, 10 % alarms raised, 15 %
+    /// Returns one event of the mix: 35 % device events, 10 % alarms raised, 15 %
     /// actions on them, 30 % duty notes, 5 % logins, 3 % link changes and
     /// 2 % data errors.
     fn body(&mut self, batch: &mut Batch) -> EventBody {
@@ -481,7 +481,7 @@ impl Site {
                             format!("{place}巡更发现{thing}，已处理"),
                         )
                     }
-                    // About one note in a thousand of all events.
+                    // One note in a hundred: about 3 events in a thousand.
                     _ => (EntryKind::Incident, format!("{place}漏水，已通知维修处理")),
                 };
                 let action = self.action(

@@ -4,131 +4,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use support::tmux::{Tmux, console_line, process_alive, read_logs, wait_gone};
 use support::{Broker, Home, Publisher, Subscriber, TestDevice};
-
-/// A tmux server of our own (private socket), killed on drop.
-struct Tmux {
-    socket: PathBuf,
-}
-
-impl Tmux {
-    fn new(home: &Home) -> Self {
-        Self {
-            socket: home.path().join("tmux.sock"),
-        }
-    }
-
-    fn tmux(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("running tmux")
-    }
-
-    /// Starts `command` (a shell line) in a new 80×24 session.
-    fn start(&self, session: &str, command: &str) {
-        let output = self.tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "80",
-            "-y",
-            "24",
-            command,
-        ]);
-        assert!(
-            output.status.success(),
-            "tmux failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    fn screen(&self, session: &str) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", session]).stdout)
-            .into_owned()
-    }
-
-    fn keys(&self, session: &str, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", session];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    fn pane_pid(&self, session: &str) -> Option<u32> {
-        let output = self.tmux(&["display-message", "-p", "-t", session, "#{pane_pid}"]);
-        String::from_utf8_lossy(&output.stdout).trim().parse().ok()
-    }
-
-    /// Waits until the screen contains `text`; returns how long it took.
-    fn wait_for(&self, session: &str, text: &str) -> Duration {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen(session);
-            if screen.contains(text) {
-                return start.elapsed();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "screen never showed {text:?}; last screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
-    }
-}
-
-/// Builds the shell line that runs the console with the home's environment.
-fn console_line(home: &Home, config: &Path, database: &Path, lang: &str) -> String {
-    let binary = env!("CARGO_BIN_EXE_guardroom");
-    let root = home.path().display();
-    format!(
-        "exec env HOME={root} XDG_CONFIG_HOME={root}/config XDG_DATA_HOME={root}/data \
-         XDG_STATE_HOME={root}/state LANG=C.UTF-8 TERM=xterm-256color {binary} --lang {lang} \
-         --config {} --db {}",
-        config.display(),
-        database.display()
-    )
-}
-
-/// Everything the consoles of `home` logged so far.
-fn read_logs(home: &Home) -> String {
-    let folder = home.path().join("state").join("guardroom").join("logs");
-    let mut logs = String::new();
-    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
-        logs.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-    }
-    logs
-}
-
-fn process_alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .is_ok_and(|stat| stat.contains(") Z "))
-}
-
-fn wait_gone(pid: u32) {
-    let start = Instant::now();
-    while process_alive(pid) {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "console {pid} still running"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 #[test]
 fn published_door_state_appears_on_screen() {
@@ -145,7 +25,10 @@ fn published_door_state_appears_on_screen() {
     let database = home.path().join("console.sqlite");
     let tmux = Tmux::new(&home);
 
-    tmux.start("guard", &console_line(&home, &config, &database, "zh-CN"));
+    tmux.start(
+        "guard",
+        &console_line(&home, &config, &database, "zh-CN", &[]),
+    );
     tmux.wait_for("guard", "在线");
     tmux.keys("guard", &["2"]);
     tmux.wait_for("guard", "? 未知");
@@ -187,9 +70,12 @@ fn second_console_attaches_and_takes_over() {
     let database = home.path().join("shared.sqlite");
     let tmux = Tmux::new(&home);
 
-    tmux.start("first", &console_line(&home, &config, &database, "en"));
+    tmux.start("first", &console_line(&home, &config, &database, "en", &[]));
     tmux.wait_for("first", "recorder");
-    tmux.start("second", &console_line(&home, &config, &database, "en"));
+    tmux.start(
+        "second",
+        &console_line(&home, &config, &database, "en", &[]),
+    );
     tmux.wait_for("second", "attached");
     tmux.keys("second", &["2"]);
 
@@ -233,7 +119,7 @@ fn bad_config_fails_before_the_screen() {
     let tmux = Tmux::new(&home);
     let line = format!(
         "{}; sleep 30",
-        console_line(&home, &config, &database, "en").replacen("exec ", "", 1)
+        console_line(&home, &config, &database, "en", &[]).replacen("exec ", "", 1)
     );
     tmux.start("bad", &line);
     tmux.wait_for("bad", "site.time_zone");
@@ -258,7 +144,7 @@ fn header_shows_offline_then_recovers() {
 
     // No broker at start: the console opens anyway and shows the link as down.
     broker.stop();
-    tmux.start("guard", &console_line(&home, &config, &database, "en"));
+    tmux.start("guard", &console_line(&home, &config, &database, "en", &[]));
     tmux.wait_for("guard", "[X] OFFLINE since");
     // The live link state, with the next retry, can follow the state
     // recorded in the database by a frame.
@@ -288,7 +174,10 @@ fn smoke_alarm_acknowledged_from_the_keyboard() {
     let actions = Subscriber::connect(broker.port(), "gr/v1/alarmsite/console/+/act");
     let tmux = Tmux::new(&home);
 
-    tmux.start("guard", &console_line(&home, &config, &database, "zh-CN"));
+    tmux.start(
+        "guard",
+        &console_line(&home, &config, &database, "zh-CN", &[]),
+    );
     tmux.wait_for("guard", "在线");
 
     let mut publisher = Publisher::connect(broker.port());
@@ -332,7 +221,10 @@ fn smoke_alarm_acknowledged_from_the_keyboard() {
     wait_gone(pid);
 
     // The queue comes back from SQLite, acknowledged and waiting for reset.
-    tmux.start("again", &console_line(&home, &config, &database, "zh-CN"));
+    tmux.start(
+        "again",
+        &console_line(&home, &config, &database, "zh-CN", &[]),
+    );
     tmux.wait_for("again", "三号楼烟感");
     let screen = tmux.screen("again");
     assert!(
@@ -407,7 +299,7 @@ fn login_lockout_acknowledge_and_lock() {
     add_operator(&home, &database, "g1", "guard", "2468");
     let tmux = Tmux::new(&home);
 
-    tmux.start("guard", &console_line(&home, &config, &database, "en"));
+    tmux.start("guard", &console_line(&home, &config, &database, "en", &[]));
     tmux.wait_for("guard", "Operator id");
     tmux.keys("guard", &["g1", "Enter", "0000", "Enter"]);
     tmux.wait_for("guard", "2 tries left");

@@ -354,7 +354,7 @@ const SCHEMA_3: &str = "
 ";
 
 #[test]
-fn log_from_before_the_chain_is_hashed_on_open() {
+fn pre_chain_log_hashed_on_open() {
     let home = Home::new();
     let database = home.path().join("old.sqlite");
     let conn = Connection::open(&database).unwrap();
@@ -424,7 +424,7 @@ fn log_from_before_the_chain_is_hashed_on_open() {
     assert_eq!(report["database"]["break"]["seq"], 3);
 }
 
-/// A log with rows from 400 days ago and from the last day.
+/// Writes a log with rows from 400 days ago and from the last day.
 fn old_and_new_log(home: &Home) -> PathBuf {
     let database = home.path().join("guardroom.sqlite");
     write_log(&database, Timestamp::now() - (400 * 24).hours());

@@ -192,12 +192,24 @@ async fn session(
             &[("path", &database.display()), ("error", &error)],
         )
     })?;
-    let (projection, meta) = store.load_projection().map_err(|error| {
+    let (mut projection, meta) = store.load_projection().map_err(|error| {
         lang.tf(
             "store.open_failed",
             &[("path", &database.display()), ("error", &error)],
         )
     })?;
+    // Tickets and check-ins are folded from their events, so that the
+    // screens show them at once; later ones arrive with the deltas.
+    // NOTE: a service event committed between this load and the start of
+    // the follower of an attached console is not shown until a restart.
+    projection.services = store
+        .load_services(config.service_setup())
+        .map_err(|error| {
+            lang.tf(
+                "store.open_failed",
+                &[("path", &database.display()), ("error", &error)],
+            )
+        })?;
     let operators = store.operator_count().map_err(|error| {
         lang.tf(
             "store.open_failed",

@@ -147,7 +147,7 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
     let site: Site = section(&table, "site", &mut problems);
     let broker: Broker = section(&table, "broker", &mut problems);
     let mut storage: Storage = section(&table, "storage", &mut problems);
-    let console: Console = section(&table, "console", &mut problems);
+    let mut console: Console = section(&table, "console", &mut problems);
     let alarms: Alarms = section(&table, "alarms", &mut problems);
     let operators: Operators = section(&table, "operators", &mut problems);
     let mut care: Care = section(&table, "care", &mut problems);
@@ -193,6 +193,9 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
     }
     if let Some(database) = &storage.database {
         storage.database = Some(base.join(database));
+    }
+    if let Some(reports) = &console.reports_dir {
+        console.reports_dir = Some(base.join(reports));
     }
     Ok(Config {
         source: None,

@@ -14,6 +14,10 @@ use serde::Serialize;
 use super::export::mask::Privacy;
 use super::stats::Stats;
 use crate::domain::alarm::{ActionKind, Alarm, EntryKind, Shown};
+use crate::domain::care::DayStatus;
+use crate::domain::privacy::{mask_name, mask_room};
+use crate::domain::services::Services;
+use crate::domain::ticket::SlaStatus;
 use crate::domain::device::Liveness;
 use crate::domain::shift::Shift;
 use crate::domain::{DeviceStatus, Event, EventBody, Projection};
@@ -149,6 +153,135 @@ pub fn sign(sheet: &mut Sheet, events: &[Event], lang: Lang, tz: &TimeZone, priv
     sheet
         .sections
         .push(signatures_section(&sheet.shift, events, lang, tz));
+}
+
+/// Adds the repair ticket and eldercare sections from the live `services`
+/// at `now`, before the remarks and signatures. Only a sheet built from the
+/// live state takes them: a replayed projection has no residents, so its
+/// eldercare section would be empty whatever happened.
+pub fn add_services(
+    sheet: &mut Sheet,
+    services: &Services,
+    now: Timestamp,
+    lang: Lang,
+    tz: &TimeZone,
+    privacy: Privacy,
+) {
+    sheet
+        .sections
+        .retain(|section| !matches!(section.id, "open_tickets" | "check_ins"));
+    let at = sheet
+        .sections
+        .iter()
+        .position(|section| matches!(section.id, "remarks" | "signatures"))
+        .unwrap_or(sheet.sections.len());
+    let added = [
+        tickets_section(services, now, lang, tz),
+        check_ins_section(services, now, lang, tz, privacy),
+    ];
+    sheet.sections.splice(at..at, added);
+}
+
+/// Tickets still to be repaired, overdue first.
+fn tickets_section(services: &Services, now: Timestamp, lang: Lang, tz: &TimeZone) -> Section {
+    let rows = services
+        .open_tickets(now)
+        .into_iter()
+        .map(|(ticket, status)| {
+            let content = &ticket.content;
+            let due = match status {
+                SlaStatus::Overdue { by, .. } => {
+                    label(lang, "overdue_by").replace("{by}", &duration_text(by))
+                }
+                _ => local_time(services.setup.sla.due(ticket), tz),
+            };
+            vec![
+                ticket.id.clone(),
+                lang.t(&format!("tickets.urgency_{}", content.urgency.as_str()))
+                    .to_owned(),
+                lang.t(&format!("tickets.category_{}", content.category.as_str()))
+                    .to_owned(),
+                content.location.clone(),
+                lang.t(&format!("tickets.state_{}", content.state.as_str()))
+                    .to_owned(),
+                content.assignee.clone().unwrap_or_default(),
+                due,
+            ]
+        })
+        .collect();
+    table(
+        lang,
+        "open_tickets",
+        &[
+            "ticket", "urgency", "category", "location", "state", "assignee", "due",
+        ],
+        rows,
+    )
+}
+
+/// Residents whose check-in is missed, escalating or still pending; names
+/// and rooms masked unless `privacy` reveals them.
+fn check_ins_section(
+    services: &Services,
+    now: Timestamp,
+    lang: Lang,
+    tz: &TimeZone,
+    privacy: Privacy,
+) -> Section {
+    let rows = services
+        .check_ins_needing_attention(now)
+        .into_iter()
+        .map(|row| {
+            let resident = services.care.resident(&row.resident);
+            let name = resident.map_or_else(String::new, |r| {
+                if privacy.reveal {
+                    r.name.clone()
+                } else {
+                    mask_name(&r.name)
+                }
+            });
+            let home = resident.map_or_else(String::new, |r| {
+                let room = if privacy.reveal {
+                    r.room.clone()
+                } else {
+                    mask_room(&r.room)
+                };
+                [r.building.as_str(), r.unit.as_str(), room.as_str()]
+                    .iter()
+                    .filter(|part| !part.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+            let (state, detail) = match &row.day {
+                DayStatus::CheckedIn { at } => ("checked_in", local_time(*at, tz)),
+                DayStatus::Pending { closes } => ("pending", local_time(*closes, tz)),
+                DayStatus::Missed { closes, .. } => ("missed", local_time(*closes, tz)),
+                DayStatus::InEscalation { stage, since, .. } => (
+                    "in_escalation",
+                    format!(
+                        "{} {} · {}",
+                        stage.number(),
+                        lang.t(&format!("board.stage_{}", stage.number())),
+                        local_time(*since, tz)
+                    ),
+                ),
+            };
+            vec![
+                row.resident.clone(),
+                name,
+                home,
+                lang.t(&format!("board.{state}")).to_owned(),
+                detail,
+            ]
+        })
+        .collect();
+    table(
+        lang,
+        "check_ins",
+        &["resident", "name", "home", "check_in", "stage"],
+        rows,
+    )
 }
 
 /// Formats `at` as local `YYYY-MM-DD HH:MM`.

@@ -285,6 +285,7 @@ fn copy_rows(conn: &mut Connection, plan: &Plan, before: Timestamp) -> rusqlite:
     // Deferred: the copy reads the main file and writes only the archive,
     // so the recorder can keep appending meanwhile.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+
     tx.execute(
         "INSERT INTO archive.events (seq, id, at_ms, kind, device, dedupe_key, body, hash)
          SELECT seq, id, at_ms, kind, device, dedupe_key, body, hash FROM main.events
@@ -300,6 +301,7 @@ fn copy_rows(conn: &mut Connection, plan: &Plan, before: Timestamp) -> rusqlite:
         seq: last.0,
         hash: last.1.unwrap_or_default(),
     };
+
     let mut put = tx.prepare("INSERT INTO archive.meta (key, value) VALUES (?1, ?2)")?;
     put.execute(params![FORMAT_KEY, "1"])?;
     put.execute(params![chain::ANCHOR_KEY, plan.anchor.to_meta()])?;

@@ -420,7 +420,7 @@ impl Store {
                 settle.execute(params![row, state, refusal, to_millis(Timestamp::now())])?;
             }
 
-            log::index_events(&tx, &committed.events)?;
+            log::index_events(&tx, &committed.events, &batch.devices)?;
 
             write_meta(&tx, "rev", &rev.to_string())?;
             if let Some(at) = batch.last_message {

@@ -101,7 +101,7 @@ impl HandoverFlow {
     /// stage never moves back, since an answer may predate the commit of
     /// an action this console just took.
     pub fn set_data(&mut self, app: &App, data: &ShiftData, lang: Lang, now: Timestamp) {
-        let sheet = handover::build(&SheetInput {
+        let mut sheet = handover::build(&SheetInput {
             site: &app.site.id,
             shift: &data.shift,
             generated_at: now,
@@ -114,6 +114,14 @@ impl HandoverFlow {
             tz: &app.site.time_zone,
             privacy: Privacy { reveal: false },
         });
+        handover::add_services(
+            &mut sheet,
+            &app.projection.services,
+            now,
+            lang,
+            &app.site.time_zone,
+            Privacy { reveal: false },
+        );
         self.sheet = Some(sheet);
 
         let actions = data.duty.iter().filter_map(|event| match &event.body {

@@ -297,7 +297,6 @@ pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
         action if ui.view == View::Log && review::handles(action) => {
             review::apply(app, ui, action, now);
         }
-        action if services::handles(action) => services::apply(app, ui, action, now),
         Action::ForceQuit => ui.quit = true,
         Action::Quit => ui.confirm = Some(Question::Quit),
         Action::Confirm => match ui.confirm.take() {
@@ -395,6 +394,20 @@ pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
         | Action::Unshelve
         | Action::Remark
         | Action::Service => acting::apply(app, ui, action, now),
+        Action::ShowTickets
+        | Action::ShowBoard
+        | Action::ToggleMine
+        | Action::Claim
+        | Action::StartWork
+        | Action::TicketNote
+        | Action::Resolve
+        | Action::ReturnTicket
+        | Action::Transfer
+        | Action::CancelTicket
+        | Action::CloseTicket
+        | Action::CreateTicket
+        | Action::RecordOutcome
+        | Action::Reveal => services::apply(app, ui, action, now),
     }
 }
 

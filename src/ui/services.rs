@@ -174,27 +174,6 @@ pub fn board_rows(app: &App, now: Timestamp) -> Vec<BoardRow> {
     rows
 }
 
-/// True for the actions this module carries out.
-pub fn handles(action: Action) -> bool {
-    matches!(
-        action,
-        Action::ShowTickets
-            | Action::ShowBoard
-            | Action::ToggleMine
-            | Action::Claim
-            | Action::StartWork
-            | Action::TicketNote
-            | Action::Resolve
-            | Action::ReturnTicket
-            | Action::Transfer
-            | Action::CancelTicket
-            | Action::CloseTicket
-            | Action::CreateTicket
-            | Action::RecordOutcome
-            | Action::Reveal
-    )
-}
-
 /// Carries out a key's action on tickets or the board.
 pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
     match action {
@@ -306,6 +285,9 @@ fn create_ticket(app: &mut App, ui: &mut UiState, now: Timestamp) {
         ui.complain(lang.t(key).to_owned(), now);
         return;
     };
+    // NOTE: the dialog offers every urgency and keeps the category it
+    // guessed; `tickets.urgencies` and `tickets.categories` of the
+    // configuration do not reach the console.
     let choice = Urgency::ALL
         .iter()
         .position(|urgency| *urgency == new.urgency)
@@ -577,7 +559,10 @@ pub fn submit_dialog(app: &mut App, ui: &mut UiState, now: Timestamp) {
                 "board.done_outcome",
                 &[
                     ("resident", resident),
-                    ("outcome", &lang.t(&format!("board.outcome_{}", outcome.as_str()))),
+                    (
+                        "outcome",
+                        &lang.t(&format!("board.outcome_{}", outcome.as_str())),
+                    ),
                 ],
             );
             (

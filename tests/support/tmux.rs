@@ -75,7 +75,7 @@ impl Tmux {
     }
 
     /// Types `text` literally, so that no word in it is taken for a key
-    /// name; this is how Chinese text reaches the console.
+    /// name. Chinese text reaches the console this way.
     pub fn type_text(&self, session: &str, text: &str) {
         let output = self.tmux(&["send-keys", "-t", session, "-l", text]);
         assert!(
@@ -91,7 +91,7 @@ impl Tmux {
         String::from_utf8_lossy(&output.stdout).trim().parse().ok()
     }
 
-    /// Waits until the screen contains `text`; returns how long it took.
+    /// Waits until the screen contains `text` and returns how long it took.
     #[track_caller]
     pub fn wait_for(&self, session: &str, text: &str) -> Duration {
         self.wait_until(session, text, |screen| screen.contains(text))

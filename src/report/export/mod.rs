@@ -485,7 +485,15 @@ impl<'a> RangeRows<'a> {
             seq: event.seq,
             time: local_time(event.at, &self.request.tz),
             shift,
-            kind: self.request.lang.t(kind_key).to_owned(),
+            // A kind without a label of its own shows its stored name, never
+            // the catalog key.
+            kind: self.request.lang.try_t(kind_key).map_or_else(
+                || {
+                    let name = kind_key.rsplit('.').next().unwrap_or(kind_key);
+                    name.trim_start_matches("log_").replace('_', " ")
+                },
+                str::to_owned,
+            ),
             priority,
             source,
             operator,

@@ -13,10 +13,13 @@ use crate::i18n::width::{cells, pad, truncate};
 use crate::ui::keymap::Scope;
 use crate::ui::login::{LoginField, dots, hint};
 use crate::ui::state::UiState;
-use crate::ui::widgets::{Ctx, local_time};
+use crate::ui::widgets::{Ctx, local_time, wrap};
 
 /// Rows of the login box, borders included.
 const BOX_HEIGHT: u16 = 6;
+
+/// Maximum rows of the hint or login error under the fields.
+const HINT_ROWS: usize = 2;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     let notice = super::chrome::standing_notice(app, ctx);
@@ -97,12 +100,23 @@ fn draw_form(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) 
     } else {
         theme.dim()
     };
-    let lines = vec![
+    let mut lines = vec![
         field(labels[0], form.id.clone(), form.field == LoginField::Id),
         field(labels[1], dots(&form.pin), form.field == LoginField::Pin),
-        Line::from(""),
-        Line::styled(truncate(&hint_text, inner_width), hint_style),
     ];
+    // A refusal ends with what to do, so a long one takes the blank row
+    // above it instead of being cut at the box's edge.
+    let mut hint_rows = wrap(&hint_text, inner_width);
+    if hint_rows.len() > HINT_ROWS {
+        let rest = hint_rows.split_off(HINT_ROWS - 1).join(" ");
+        hint_rows.push(truncate(&rest, inner_width));
+    }
+    if hint_rows.len() == 1 {
+        lines.push(Line::from(""));
+    }
+    for row in hint_rows {
+        lines.push(Line::styled(row, hint_style));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(

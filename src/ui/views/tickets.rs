@@ -1,0 +1,301 @@
+//! The repair ticket list (the unassigned queue or the operator's own
+//! tickets) and one ticket's detail with its history.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+use crate::app::App;
+use crate::domain::privacy::DataKind;
+use crate::domain::ticket::{SlaStatus, Ticket};
+use crate::i18n::Lang;
+use crate::i18n::width::truncate;
+use crate::ui::services::{me, ticket_rows};
+use crate::ui::state::UiState;
+use crate::ui::widgets::{Ctx, local_time, short_age, short_time, wrap};
+
+/// Column widths in cells: id, urgency, category, location, state, SLA.
+const WIDTHS: [u16; 6] = [5, 7, 10, 14, 11, 11];
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
+    let lang = ctx.lang;
+    let rows = ticket_rows(app, ui, ctx.now);
+    let title = if ui.services.mine {
+        lang.tf(
+            "tickets.title_mine",
+            &[("count", &rows.len()), ("operator", &me(app))],
+        )
+    } else {
+        lang.tf("tickets.title_queue", &[("count", &rows.len())])
+    };
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(Line::from(truncate(
+            &format!(" {title} "),
+            area.width as usize,
+        )));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    if rows.is_empty() {
+        let key = if ui.services.mine {
+            "tickets.empty_mine"
+        } else {
+            "tickets.empty_queue"
+        };
+        frame.render_widget(Paragraph::new(lang.t(key)).style(ctx.theme.dim()), inner);
+        return;
+    }
+
+    let fixed: u16 = WIDTHS.iter().sum::<u16>() + WIDTHS.len() as u16;
+    let description_cells = inner.width.saturating_sub(fixed).max(4);
+    let header = Row::new(
+        [
+            "tickets.col_id",
+            "tickets.col_urgency",
+            "tickets.col_category",
+            "tickets.col_location",
+            "tickets.col_state",
+            "tickets.col_sla",
+            "tickets.col_description",
+        ]
+        .map(|key| Cell::from(lang.t(key))),
+    )
+    .style(ctx.theme.dim());
+
+    // Only the rows around the selection are built.
+    let visible = inner.height.saturating_sub(1) as usize;
+    let selected = ui.services.ticket_selected.min(rows.len() - 1);
+    let first = (selected + 1).saturating_sub(visible.max(1));
+    let table_rows: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .map(|(index, (ticket, status))| {
+            let row = ticket_row(ticket, status, description_cells, ctx);
+            if index == selected {
+                row.style(ctx.theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let mut widths: Vec<Constraint> = WIDTHS.iter().map(|w| Constraint::Length(*w)).collect();
+    widths.push(Constraint::Length(description_cells));
+    let table = Table::new(table_rows, widths)
+        .header(header)
+        .column_spacing(1);
+    frame.render_widget(table, inner);
+}
+
+fn ticket_row<'a>(ticket: &Ticket, status: &SlaStatus, description: u16, ctx: &Ctx) -> Row<'a> {
+    let lang = ctx.lang;
+    let content = &ticket.content;
+    let (sla, sla_style) = sla_text(status, ctx);
+    let cut = |text: &str, width: u16| truncate(text, width as usize);
+    Row::new(vec![
+        Cell::from(cut(&ticket.id, WIDTHS[0])),
+        Cell::from(cut(urgency_text(content.urgency.as_str(), lang), WIDTHS[1])),
+        Cell::from(cut(
+            lang.t(&format!("tickets.category_{}", content.category.as_str())),
+            WIDTHS[2],
+        )),
+        Cell::from(cut(&content.location, WIDTHS[3])),
+        Cell::from(cut(
+            lang.t(&format!("tickets.state_{}", content.state.as_str())),
+            WIDTHS[4],
+        )),
+        Cell::from(Span::styled(cut(&sla, WIDTHS[5]), sla_style)),
+        Cell::from(cut(&content.description, description)),
+    ])
+}
+
+fn urgency_text(urgency: &str, lang: Lang) -> &'static str {
+    lang.t(&format!("tickets.urgency_{urgency}"))
+}
+
+/// Formats the SLA: time left, or overdue with a `!` mark so that it does
+/// not rest on colour, and its style.
+pub fn sla_text(status: &SlaStatus, ctx: &Ctx) -> (String, Style) {
+    let lang = ctx.lang;
+    match status {
+        SlaStatus::Running { left, .. } => (
+            lang.tf("tickets.sla_left", &[("left", &short_age(*left, lang))]),
+            Style::default(),
+        ),
+        SlaStatus::Overdue { by, .. } => (
+            lang.tf("tickets.sla_overdue", &[("by", &short_age(*by, lang))]),
+            Style::default()
+                .fg(ctx.theme.critical)
+                .add_modifier(Modifier::BOLD),
+        ),
+        SlaStatus::Met { .. } => (lang.t("tickets.sla_met").to_owned(), ctx.theme.dim()),
+        SlaStatus::Missed { .. } => (lang.t("tickets.sla_missed").to_owned(), ctx.theme.dim()),
+        SlaStatus::None => ("-".to_owned(), ctx.theme.dim()),
+    }
+}
+
+/// Draws one ticket: every field, the linked alarm or device, and its
+/// history with who did what, when, and the remark.
+pub fn draw_detail(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
+    let lang = ctx.lang;
+    let theme = ctx.theme;
+    let services = &app.projection.services;
+    let Some(ticket) = ui
+        .services
+        .ticket
+        .as_deref()
+        .and_then(|id| services.tickets.get(id))
+    else {
+        frame.render_widget(Paragraph::new(lang.t("tickets.gone")), area);
+        return;
+    };
+    let content = &ticket.content;
+    let status = crate::domain::ticket::sla::status(ticket, ctx.now, &services.setup.sla);
+    let title = lang.tf(
+        "tickets.detail_title",
+        &[
+            ("ticket", &ticket.id),
+            (
+                "state",
+                &lang.t(&format!("tickets.state_{}", content.state.as_str())),
+            ),
+        ],
+    );
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(Line::from(truncate(
+            &format!(" {title} "),
+            area.width as usize,
+        )));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let cells = inner.width as usize;
+
+    let mut lines: Vec<Line> = Vec::new();
+    let field = |key: &str, value: String| -> Line<'static> {
+        Line::from(vec![
+            Span::styled(format!("{} ", lang.t(key)), theme.dim()),
+            Span::raw(value),
+        ])
+    };
+    lines.push(field(
+        "tickets.field_kind",
+        format!(
+            "{} · {}",
+            urgency_text(content.urgency.as_str(), lang),
+            lang.t(&format!("tickets.category_{}", content.category.as_str()))
+        ),
+    ));
+    lines.push(field("tickets.field_location", content.location.clone()));
+    for (index, part) in wrap(&content.description, cells.saturating_sub(8))
+        .into_iter()
+        .enumerate()
+    {
+        if index == 0 {
+            lines.push(field("tickets.field_description", part));
+        } else {
+            lines.push(Line::from(format!("        {part}")));
+        }
+    }
+    let (sla, sla_style) = sla_text(&status, ctx);
+    lines.push(Line::from(vec![
+        Span::styled(format!("{} ", lang.t("tickets.field_created")), theme.dim()),
+        Span::raw(format!("{}  ", local_time(ticket.created_at, ctx))),
+        Span::styled(format!("{} ", lang.t("tickets.field_due")), theme.dim()),
+        Span::raw(format!(
+            "{}  ",
+            local_time(services.setup.sla.due(ticket), ctx)
+        )),
+        Span::styled(sla, sla_style),
+    ]));
+    let assignee = content
+        .assignee
+        .clone()
+        .unwrap_or_else(|| lang.t("tickets.nobody").to_owned());
+    lines.push(field("tickets.field_assignee", assignee));
+    if let Some(reporter) = &content.reporter {
+        let shown = |kind: DataKind, value: &str| {
+            if ui.services.is_revealed(kind, &ticket.id) {
+                value.to_owned()
+            } else {
+                kind.mask(value)
+            }
+        };
+        lines.push(field(
+            "tickets.field_reporter",
+            format!(
+                "{} {}",
+                shown(DataKind::ReporterName, &reporter.name),
+                shown(DataKind::ReporterPhone, &reporter.phone)
+            ),
+        ));
+    }
+    if let Some(alarm) = content.alarm {
+        lines.push(field(
+            "tickets.field_alarm",
+            crate::ui::acting::alarm_label(app, alarm),
+        ));
+    }
+    if let Some(device) = &content.device {
+        let name = app
+            .projection
+            .devices
+            .get(device)
+            .map_or_else(|| device.clone(), |d| format!("{} ({device})", d.spec.name));
+        let out = if ticket.device_out_of_service().is_some() {
+            format!(" · {}", lang.t("tickets.out_of_service"))
+        } else {
+            String::new()
+        };
+        lines.push(field("tickets.field_device", format!("{name}{out}")));
+    }
+    if let Some(refers_to) = &content.refers_to {
+        lines.push(field("tickets.field_refers_to", refers_to.clone()));
+    }
+    if ticket.conflict.is_some() {
+        lines.push(Line::styled(
+            lang.t("tickets.conflict"),
+            Style::default()
+                .fg(theme.warning)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+
+    lines.push(Line::from(""));
+    lines.push(Line::styled(lang.t("tickets.history"), theme.accent()));
+    for step in ticket.history.iter().rev() {
+        let what = lang
+            .try_t(&format!("tickets.step_{}", step.what))
+            .unwrap_or(&step.what);
+        let moved = match step.from {
+            Some(from) if from != step.to => format!(
+                " {}→{}",
+                lang.t(&format!("tickets.state_{}", from.as_str())),
+                lang.t(&format!("tickets.state_{}", step.to.as_str()))
+            ),
+            None => format!(
+                " →{}",
+                lang.t(&format!("tickets.state_{}", step.to.as_str()))
+            ),
+            _ => String::new(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {} ", short_time(step.at, ctx)), theme.dim()),
+            Span::raw(format!("{what}{moved}  ")),
+            Span::styled(step.operator.clone(), theme.dim()),
+        ]));
+        if !step.remark.is_empty() {
+            for part in wrap(&step.remark, cells.saturating_sub(4)) {
+                lines.push(Line::from(format!("    {part}")));
+            }
+        }
+    }
+
+    let max_scroll = lines.len().saturating_sub(inner.height as usize) as u16;
+    let paragraph = Paragraph::new(lines).scroll((ui.services.ticket_scroll.min(max_scroll), 0));
+    frame.render_widget(paragraph, inner);
+}
