@@ -428,7 +428,7 @@ fn pre_chain_log_hashed_on_open() {
 fn old_and_new_log(home: &Home) -> PathBuf {
     let database = home.path().join("guardroom.sqlite");
     write_log(&database, Timestamp::now() - (400 * 24).hours());
-    write_log(&database, Timestamp::now() - (1 * 24).hours());
+    write_log(&database, Timestamp::now() - 24.hours());
     database
 }
 

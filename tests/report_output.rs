@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use guardroom::domain::alarm::{
-    Action, ActionKind, Change, Condition, Disposition, EntryKind, Priority, Raise,
+    Action, ActionKind, Change, Condition, Disposition, EntryKind, Raise,
 };
 use guardroom::domain::device::{DeviceKind, DeviceSpec, Liveness};
 use guardroom::domain::shift::Schedule;
@@ -753,6 +753,7 @@ fn seeded_report(lang: Lang) -> export::Report {
         lang,
         tz,
         privacy: Privacy::default(),
+        services: Default::default(),
     };
     export::read(&store, &request).unwrap()
 }

@@ -675,3 +675,88 @@ fn handover_masks_check_ins() {
     let revealed = sheet_with_services(true);
     assert_eq!(rows_of(&revealed, "check_ins")[0][1], "江雅芬");
 }
+
+#[test]
+fn create_dialog_zh() {
+    let (mut app, mut ui, _) = console(Role::Guard);
+    key(&mut app, &mut ui, 'W');
+    assert!(ui.services.dialog.is_some());
+    insta::assert_snapshot!(render(&app, &ui, Lang::ZhCn, true));
+}
+
+#[test]
+fn outcome_dialog_en() {
+    let (mut app, mut ui, _) = console(Role::Guard);
+    key(&mut app, &mut ui, '5');
+    key(&mut app, &mut ui, 'o');
+    press(&mut app, &mut ui, KeyCode::Down);
+    assert!(ui.services.dialog.is_some());
+    insta::assert_snapshot!(render(&app, &ui, Lang::En, true));
+}
+
+#[test]
+fn maintenance_reveals_reporter() {
+    let (mut app, mut ui, submitted) = console(Role::Maintenance);
+    key(&mut app, &mut ui, '4');
+    press(&mut app, &mut ui, KeyCode::Enter);
+    key(&mut app, &mut ui, 'v');
+
+    let kinds: Vec<ActionKind> = taken(&submitted)
+        .into_iter()
+        .map(|action| action.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ActionKind::Reveal {
+                kind: DataKind::ReporterName,
+                subject: "T-1".into(),
+            },
+            ActionKind::Reveal {
+                kind: DataKind::ReporterPhone,
+                subject: "T-1".into(),
+            },
+        ]
+    );
+    let screen = text(&render(&app, &ui, Lang::ZhCn, true));
+    assert!(screen.contains("测试员甲 13800000001"), "{screen}");
+}
+
+#[test]
+fn transfer_names_assignee_and_reason() {
+    let (mut app, mut ui, submitted) = console(Role::Maintenance);
+    key(&mut app, &mut ui, '4');
+    key(&mut app, &mut ui, 'v');
+    key(&mut app, &mut ui, 't');
+    for c in "m2".chars() {
+        key(&mut app, &mut ui, c);
+    }
+    press(&mut app, &mut ui, KeyCode::Tab);
+    for c in "需要电梯公司配件".chars() {
+        key(&mut app, &mut ui, c);
+    }
+    press(&mut app, &mut ui, KeyCode::Enter);
+
+    let actions = taken(&submitted);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0].remark, "需要电梯公司配件");
+    assert_eq!(
+        actions[0].kind,
+        ActionKind::TicketAct {
+            ticket: "T-3".into(),
+            act: TicketActionKind::Transfer {
+                assignee: "m2".into()
+            },
+        }
+    );
+}
+
+#[test]
+fn resident_history_zh() {
+    let (mut app, mut ui, _) = console(Role::Guard);
+    key(&mut app, &mut ui, '5');
+    key(&mut app, &mut ui, 'j');
+    press(&mut app, &mut ui, KeyCode::Enter);
+    assert_eq!(ui.view, View::Resident);
+    insta::assert_snapshot!(render(&app, &ui, Lang::ZhCn, true));
+}

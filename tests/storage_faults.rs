@@ -456,6 +456,7 @@ fn wal_stays_bounded_while_a_console_follows() {
             guardroom::app::follow::follow(
                 path,
                 0,
+                None,
                 "duty-2",
                 |_| {
                     seen += 1;

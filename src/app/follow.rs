@@ -17,10 +17,12 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Follows `database` from revision `rev` until `stop` turns true or
 /// `deliver` returns false. Refusals of requests `console` handed in come
-/// with the deltas.
+/// with the deltas. Ticket and care events come from after `service_seq`,
+/// the newest the console loaded, or from now when it is `None`.
 pub fn follow(
     database: PathBuf,
     mut rev: i64,
+    service_seq: Option<i64>,
     console: &str,
     mut deliver: impl FnMut(Delta) -> bool,
     stop: watch::Receiver<bool>,
@@ -32,7 +34,10 @@ pub fn follow(
         .refused_requests(console, 0)?
         .last()
         .map_or(0, |refused| refused.row);
-    let mut service_seq = store.last_service_seq()?;
+    let mut service_seq = match service_seq {
+        Some(seq) => seq,
+        None => store.last_service_seq()?,
+    };
     while !*stop.borrow() {
         std::thread::sleep(POLL_INTERVAL);
         let now = store.data_version()?;

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 use super::duty::Signing;
 use crate::domain::alarm::EntryKind;
 use crate::domain::device::Liveness;
+use crate::domain::services::ServiceSetup;
 use crate::domain::shift::{Schedule, Shift};
 use crate::domain::{Event, EventBody};
 use crate::i18n::Lang;
@@ -77,6 +78,7 @@ pub struct ExportJob {
     pub tz: TimeZone,
     pub format: Format,
     pub dir: PathBuf,
+    pub services: ServiceSetup,
 }
 
 /// What the events of one shift give its handover sheet.
@@ -420,6 +422,7 @@ pub fn export_report(store: &Store, job: &ExportJob) -> Result<PathBuf, String> 
         lang: job.lang,
         tz: job.tz.clone(),
         privacy: Privacy { reveal: false },
+        services: job.services.clone(),
     };
     let report = export::read(store, &request).map_err(|error| error.to_string())?;
     let bytes = match job.format {

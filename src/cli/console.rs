@@ -199,9 +199,8 @@ async fn session(
         )
     })?;
     // Tickets and check-ins are folded from their events, so that the
-    // screens show them at once; later ones arrive with the deltas.
-    // NOTE: a service event committed between this load and the start of
-    // the follower of an attached console is not shown until a restart.
+    // screens show them at once; later ones arrive with the deltas, from
+    // the newest event loaded here on.
     projection.services = store
         .load_services(config.service_setup())
         .map_err(|error| {
@@ -218,6 +217,7 @@ async fn session(
     })?;
     drop(store);
 
+    let service_seq = projection.services.applied_seq;
     let mut app = App::new(site, role, projection);
     app.last_message = meta.last_message;
     app.bad_payloads = meta.bad_payloads;
@@ -245,8 +245,9 @@ async fn session(
     }
     app.warnings.extend(notices.iter().cloned());
     if read_only {
+        let start = (meta.rev, service_seq);
         return review(
-            app, roles, &database, meta.rev, config, feed_tx, feed_rx, lang, theme, runtime,
+            app, roles, &database, start, config, feed_tx, feed_rx, lang, theme, runtime,
         )
         .await;
     }
@@ -266,6 +267,7 @@ async fn session(
         roles.follower_stop = Some(start_follower(
             &database,
             meta.rev,
+            Some(service_seq),
             &config.console.id,
             &feed_tx,
         ));
@@ -301,7 +303,7 @@ async fn review(
     app: App,
     mut roles: Roles,
     database: &std::path::Path,
-    rev: i64,
+    (rev, service_seq): (i64, i64),
     config: &Config,
     feed_tx: mpsc::Sender<Feed>,
     feed_rx: mpsc::Receiver<Feed>,
@@ -310,7 +312,13 @@ async fn review(
     runtime: &tokio::runtime::Handle,
 ) -> Result<(), String> {
     tracing::info!(database = %database.display(), "opening a read-only review console");
-    roles.follower_stop = Some(start_follower(database, rev, &config.console.id, &feed_tx));
+    roles.follower_stop = Some(start_follower(
+        database,
+        rev,
+        Some(service_seq),
+        &config.console.id,
+        &feed_tx,
+    ));
     let (notifier, notify_state) = if config.console.notifications {
         Notifier::desktop(runtime)
     } else {
@@ -377,6 +385,7 @@ fn start_recorder(
 fn start_follower(
     database: &std::path::Path,
     rev: i64,
+    service_seq: Option<i64>,
     console: &str,
     feed: &mpsc::Sender<Feed>,
 ) -> watch::Sender<bool> {
@@ -388,7 +397,9 @@ fn start_follower(
         .name("follower".into())
         .spawn(move || {
             let deliver = |delta| feed.blocking_send(Feed::Delta(Box::new(delta))).is_ok();
-            if let Err(error) = follow::follow(database, rev, &console, deliver, stop_rx) {
+            if let Err(error) =
+                follow::follow(database, rev, service_seq, &console, deliver, stop_rx)
+            {
                 tracing::error!(%error, "following the database failed");
             }
         })

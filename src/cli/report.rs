@@ -118,7 +118,12 @@ pub fn run(context: &Context, args: &ReportArgs) -> ExitCode {
         || ("site".to_owned(), String::new()),
         |config| (config.site.id.clone(), config.site.name.clone()),
     );
+    let services = config
+        .as_ref()
+        .map(Config::service_setup)
+        .unwrap_or_default();
     let request = Request {
+        services,
         site,
         site_name,
         from: range.from,

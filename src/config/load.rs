@@ -132,8 +132,18 @@ pub fn load_str(text: &str, file: &str, base: &Path, lang: Lang) -> Result<Confi
     let mut problems = Vec::new();
     for key in table.keys() {
         if ![
-            "site", "broker", "storage", "console", "alarms", "adapters", "devices", "operators",
-            "care", "tickets", "shifts", "log",
+            "site",
+            "broker",
+            "storage",
+            "console",
+            "alarms",
+            "adapters",
+            "devices",
+            "operators",
+            "care",
+            "tickets",
+            "shifts",
+            "log",
         ]
         .contains(&key.as_str())
         {
@@ -512,7 +522,9 @@ fn parse_shifts(
         Ok(schedule) => schedule,
         Err(error) => {
             let reason = match &error {
-                ScheduleError::BadTime(value) => lang.tf("config.shift_bad_time", &[("value", value)]),
+                ScheduleError::BadTime(value) => {
+                    lang.tf("config.shift_bad_time", &[("value", value)])
+                }
                 ScheduleError::Repeated(value) => {
                     lang.tf("config.shift_repeated", &[("value", value)])
                 }
@@ -537,7 +549,11 @@ fn check_log(log: &Log, lang: Lang, problems: &mut Vec<Problem>) {
             key: "log.keep_days".into(),
             reason: lang.tf(
                 "config.out_of_range",
-                &[("value", &log.keep_days), ("min", &1), ("max", &MAX_KEEP_DAYS)],
+                &[
+                    ("value", &log.keep_days),
+                    ("min", &1),
+                    ("max", &MAX_KEEP_DAYS),
+                ],
             ),
         });
     }
@@ -584,8 +600,18 @@ fn check_tickets(tickets: &Tickets, lang: Lang, problems: &mut Vec<Problem>) {
 fn check_operators(operators: &Operators, lang: Lang, problems: &mut Vec<Problem>) {
     for (key, value, min, max) in [
         ("operators.max_failures", operators.max_failures, 1, 100),
-        ("operators.lockout_s", operators.lockout_s, 1, MAX_OPERATOR_S),
-        ("operators.idle_lock_s", operators.idle_lock_s, 0, MAX_OPERATOR_S),
+        (
+            "operators.lockout_s",
+            operators.lockout_s,
+            1,
+            MAX_OPERATOR_S,
+        ),
+        (
+            "operators.idle_lock_s",
+            operators.idle_lock_s,
+            0,
+            MAX_OPERATOR_S,
+        ),
     ] {
         if !(min..=max).contains(&value) {
             problems.push(Problem {

@@ -567,6 +567,11 @@ impl Projection {
             self.alarms.state = state;
         }
         for event in &delta.services {
+            // The store assigns seq, so 0 is an event not stored yet.
+            if event.seq > 0 && event.seq <= self.services.applied_seq {
+                continue;
+            }
+            self.services.applied_seq = self.services.applied_seq.max(event.seq);
             self.services.apply(&event.body, event.at);
             self.services.take_follow_ups();
         }

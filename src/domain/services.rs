@@ -103,6 +103,9 @@ pub struct Services {
     pub setup: ServiceSetup,
     /// Resident ids of the last `watching` record.
     pub watched: Vec<String>,
+    /// The newest stored event folded in, so that a delta repeating an
+    /// event already loaded from the store is not folded twice.
+    pub applied_seq: i64,
     follow_ups: FollowUps,
 }
 
@@ -141,6 +144,7 @@ impl Services {
             care,
             setup,
             watched: Vec::new(),
+            applied_seq: 0,
             follow_ups: FollowUps::default(),
         }
     }

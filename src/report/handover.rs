@@ -15,11 +15,11 @@ use super::export::mask::Privacy;
 use super::stats::Stats;
 use crate::domain::alarm::{ActionKind, Alarm, EntryKind, Shown};
 use crate::domain::care::DayStatus;
+use crate::domain::device::Liveness;
 use crate::domain::privacy::{mask_name, mask_room};
 use crate::domain::services::Services;
-use crate::domain::ticket::SlaStatus;
-use crate::domain::device::Liveness;
 use crate::domain::shift::Shift;
+use crate::domain::ticket::SlaStatus;
 use crate::domain::{DeviceStatus, Event, EventBody, Projection};
 use crate::i18n::Lang;
 use crate::store::ChainHead;
@@ -611,11 +611,13 @@ fn signatures_section(shift: &ShiftRef, events: &[Event], lang: Lang, tz: &TimeZ
             ActionKind::TakeOver {
                 shift: id,
                 handover,
-            } if *id == shift.id => {
+            } if *id == shift.id
                 // A takeover confirms one handover; an older one no longer counts.
-                if outgoing.as_ref().is_none_or(|(id, ..)| id == handover) {
-                    incoming = Some((action.operator.clone(), event.at));
-                }
+                && outgoing
+                    .as_ref()
+                    .is_none_or(|(signed, ..)| signed == handover) =>
+            {
+                incoming = Some((action.operator.clone(), event.at));
             }
             _ => {}
         }

@@ -216,10 +216,10 @@ impl StatsBuilder {
                 change: Change::ClosedAtSource,
             } => self.closed(*alarm, event.at, inside, Some(Disposition::ClosedAtSource)),
             EventBody::AlarmFlood { flood } => self.flood(flood, event.at),
-            EventBody::DutyRecorded { action } => {
-                if inside && matches!(action.kind, ActionKind::Note { .. }) {
-                    self.operator(&action.operator).duty_entries += 1;
-                }
+            EventBody::DutyRecorded { action }
+                if inside && matches!(action.kind, ActionKind::Note { .. }) =>
+            {
+                self.operator(&action.operator).duty_entries += 1;
             }
             _ => {}
         }

@@ -44,6 +44,7 @@ impl Store {
             }
         }
         services.take_follow_ups();
+        services.applied_seq = after;
         Ok(services)
     }
 

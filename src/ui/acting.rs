@@ -329,8 +329,14 @@ pub fn refusal_text(app: &App, lang: Lang, alarm: Option<u64>, refusal: &Refusal
         Refusal::Reveal(inner) => lang.tf(
             "refusal.reveal_reason",
             &[
-                ("role", &lang.t(&format!("operator_role.{}", inner.role.as_str()))),
-                ("kind", &lang.t(&format!("data_kind.{}", inner.kind.as_str()))),
+                (
+                    "role",
+                    &lang.t(&format!("operator_role.{}", inner.role.as_str())),
+                ),
+                (
+                    "kind",
+                    &lang.t(&format!("data_kind.{}", inner.kind.as_str())),
+                ),
                 ("subject", &inner.subject),
             ],
         ),

@@ -607,7 +607,13 @@ pub const BINDINGS: &[Binding] = &[
         "keys.delete_char",
         false,
     ),
-    bind(Scope::Log, &[ch('/')], Action::Filter, "keys.search_log", true),
+    bind(
+        Scope::Log,
+        &[ch('/')],
+        Action::Filter,
+        "keys.search_log",
+        true,
+    ),
     bind(
         Scope::Log,
         &[ch('[')],
@@ -770,7 +776,13 @@ pub const BINDINGS: &[Binding] = &[
         "keys.record_outcome",
         true,
     ),
-    bind(Scope::Board, &[ch('v')], Action::Reveal, "keys.reveal", true),
+    bind(
+        Scope::Board,
+        &[ch('v')],
+        Action::Reveal,
+        "keys.reveal",
+        true,
+    ),
     bind(
         Scope::Global,
         &[ch('0')],

@@ -474,8 +474,10 @@ fn step(app: &App, ui: &mut UiState, action: Action, now: Timestamp) {
             UiState::step(&mut ui.selected, delta, len);
         }
         View::Log => review::step(app, ui, delta),
-        View::Tickets | View::Ticket | View::Board => services::step(app, ui, delta, now),
-        View::Handover | View::Resident => {}
+        View::Tickets | View::Ticket | View::Board | View::Resident => {
+            services::step(app, ui, delta, now);
+        }
+        View::Handover => {}
     }
 }
 

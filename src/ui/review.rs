@@ -309,8 +309,8 @@ fn ask_log(app: &App, ui: &mut UiState, now: Timestamp) {
             .asked_at
             .is_none_or(|at| now.duration_since(at) >= REFRESH_EVERY);
     let range = (filter.from.unwrap_or(now), filter.to.unwrap_or(now));
-    let stats_needed = review.show_stats
-        && (review.asked_stats != Some(range) || (refresh && !changed) || changed);
+    let stats_needed =
+        review.show_stats && (review.asked_stats != Some(range) || refresh || changed);
     if !changed && !refresh && !stats_needed {
         return;
     }
@@ -604,6 +604,7 @@ fn export(app: &App, ui: &mut UiState, now: Timestamp) {
         tz: app.site.time_zone.clone(),
         format: ui.review.format,
         dir: app.duty.reports_dir.clone(),
+        services: app.projection.services.setup.clone(),
     };
     ui.review.exporting = true;
     worker(app, ui).send(Query::Export(Box::new(job)));

@@ -51,6 +51,7 @@ pub struct ServicesState {
     pub board_selected: usize,
     /// The resident whose history is shown.
     pub resident: Option<String>,
+    pub resident_scroll: u16,
     /// Personal data revealed in this session: kind and subject.
     pub revealed: BTreeSet<(DataKind, String)>,
     pub dialog: Option<ServiceDialog>,
@@ -62,17 +63,17 @@ impl ServicesState {
     }
 }
 
-/// What a service dialog prepares.
+/// The action a service dialog prepares.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Purpose {
-    /// A ticket action whose remark the dialog asks for.
+    /// A ticket action whose remark the dialog requests.
     Ticket {
         ticket: String,
         act: TicketActionKind,
     },
     /// A transfer: the new assignee, then the reason.
     Transfer { ticket: String },
-    /// A new ticket; the field holds its description, the choice its urgency.
+    /// A new ticket. The field contains its description and the choice its urgency.
     Create { ticket: Box<NewTicket> },
     /// A ladder outcome; the choice indexes [`OUTCOMES`].
     Outcome { resident: String },
@@ -319,13 +320,17 @@ fn blank_ticket(location: String, description: String, category: Category) -> Ne
     }
 }
 
-fn joined(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .filter(|part| !part.trim().is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
+/// Joins a building and a zone into a location. A zone that already
+/// starts with its building's name (`3栋 1单元`) is used alone.
+fn place(building: &str, zone: &str) -> String {
+    let (building, zone) = (building.trim(), zone.trim());
+    if zone.is_empty() {
+        building.to_owned()
+    } else if building.is_empty() || zone.starts_with(building) {
+        zone.to_owned()
+    } else {
+        format!("{building} {zone}")
+    }
 }
 
 /// Returns the new ticket for the selected alarm.
@@ -350,7 +355,7 @@ pub fn from_alarm(app: &App, ui: &UiState, _now: Timestamp) -> Option<NewTicket>
         _ => Category::SecurityDevices,
     };
     let mut new = blank_ticket(
-        joined(&[&alarm.building, &alarm.zone]),
+        place(&alarm.building, &alarm.zone),
         format!("{condition}: {}", alarm.name),
         category,
     );
@@ -389,7 +394,7 @@ pub fn from_device(app: &App, ui: &UiState, now: Timestamp) -> Option<NewTicket>
         _ => Category::SecurityDevices,
     };
     let mut new = blank_ticket(
-        joined(&[&spec.building, &spec.zone]),
+        place(&spec.building, &spec.zone),
         format!("{status_text}: {}", spec.name),
         category,
     );
@@ -628,7 +633,7 @@ fn check(app: &App, kind: ActionKind, remark: &str, now: Timestamp) -> Result<()
     app.check(&action, now)
 }
 
-/// Moves the selection of the ticket list, the board, or the detail's scroll.
+/// Moves the selection of the ticket list or the board, or scrolls a ticket or a history.
 pub fn step(app: &App, ui: &mut UiState, delta: isize, now: Timestamp) {
     match ui.view {
         View::Tickets => {
@@ -650,6 +655,18 @@ pub fn step(app: &App, ui: &mut UiState, delta: isize, now: Timestamp) {
             let scroll = ui.services.ticket_scroll as isize + delta;
             ui.services.ticket_scroll = scroll.clamp(0, max) as u16;
         }
+        View::Resident => {
+            // An upper bound of the history's lines; the view clamps what it draws.
+            let history = ui
+                .services
+                .resident
+                .as_deref()
+                .and_then(|id| app.projection.services.care.history(id))
+                .map_or(0, <[_]>::len);
+            let max = (8 + 2 * history) as isize;
+            let scroll = ui.services.resident_scroll as isize + delta;
+            ui.services.resident_scroll = scroll.clamp(0, max) as u16;
+        }
         _ => {}
     }
 }
@@ -667,6 +684,7 @@ pub fn open(app: &App, ui: &mut UiState, now: Timestamp) {
         View::Board => {
             if let Some(id) = selected_resident(app, ui, now) {
                 ui.services.resident = Some(id);
+                ui.services.resident_scroll = 0;
                 ui.show(View::Resident);
             }
         }

@@ -24,6 +24,7 @@ use super::handover::{self, Sheet, SheetInput, local_time};
 use super::stats::{Stats, StatsBuilder};
 use crate::domain::alarm::{ActionKind, Alarm, Change, Flood};
 use crate::domain::device::Liveness;
+use crate::domain::services::{ServiceSetup, Services};
 use crate::domain::shift::{Schedule, Shift};
 use crate::domain::{Event, EventBody, Projection};
 use crate::i18n::Lang;
@@ -50,7 +51,13 @@ pub struct Request {
     pub lang: Lang,
     pub tz: TimeZone,
     pub privacy: Privacy,
+    /// Residents and ticket service levels, for the sheets' ticket and
+    /// eldercare sections.
+    pub services: ServiceSetup,
 }
+
+/// One statistics table: section id, title, column headings and rows.
+pub type StatsTable = (&'static str, String, Vec<String>, Vec<Vec<String>>);
 
 /// The report, with every text already in the reader's language.
 #[derive(Debug, Serialize)]
@@ -124,7 +131,10 @@ pub fn read(store: &Store, request: &Request) -> Result<Report, StoreError> {
         .fold(request.to, Timestamp::max);
     let through = store.last_seq_before(stream_end)?;
 
-    let mut projection = Projection::default();
+    let mut projection = Projection {
+        services: Services::new(request.services.clone()),
+        ..Projection::default()
+    };
     let mut range = RangeRows::new(request);
     let mut shifts: Vec<ShiftWork> = request
         .shifts
@@ -150,7 +160,9 @@ pub fn read(store: &Store, request: &Request) -> Result<Report, StoreError> {
     // Shifts the stream did not carry past their end: in progress, or no
     // event came after them.
     let live = if shifts.iter().any(|work| work.shift.end > request.now) {
-        Some(store.load_projection()?.0)
+        let mut live = store.load_projection()?.0;
+        live.services = store.load_services(request.services.clone())?;
+        Some(live)
     } else {
         None
     };
@@ -175,16 +187,16 @@ pub fn read(store: &Store, request: &Request) -> Result<Report, StoreError> {
                 &log_head,
             ));
         }
-        if !work.signed {
-            if let Some(sheet) = &mut work.sheet {
-                handover::sign(
-                    sheet,
-                    &work.events,
-                    request.lang,
-                    &request.tz,
-                    request.privacy,
-                );
-            }
+        if !work.signed
+            && let Some(sheet) = &mut work.sheet
+        {
+            handover::sign(
+                sheet,
+                &work.events,
+                request.lang,
+                &request.tz,
+                request.privacy,
+            );
         }
     }
 
@@ -268,7 +280,7 @@ fn build_sheet(
         Some(stats) => stats.finish(),
         None => StatsBuilder::new(work.shift.start, work.shift.end, request.tz.clone()).finish(),
     };
-    handover::build(&SheetInput {
+    let mut sheet = handover::build(&SheetInput {
         site: &request.site,
         shift: &work.shift,
         generated_at,
@@ -280,7 +292,16 @@ fn build_sheet(
         lang: request.lang,
         tz: &request.tz,
         privacy: request.privacy,
-    })
+    });
+    handover::add_services(
+        &mut sheet,
+        &projection.services,
+        generated_at,
+        request.lang,
+        &request.tz,
+        request.privacy,
+    );
+    sheet
 }
 
 /// The range's statistics, alarm list and log rows.
@@ -566,8 +587,8 @@ impl Report {
         ]
     }
 
-    /// The statistics as tables: (section id, title, columns, rows).
-    pub fn stats_tables(&self) -> Vec<(&'static str, String, Vec<String>, Vec<Vec<String>>)> {
+    /// The statistics as tables.
+    pub fn stats_tables(&self) -> Vec<StatsTable> {
         let lang = self.lang;
         let t = |key: &str| lang.t(&format!("report.{key}")).to_owned();
         let stats = &self.stats;

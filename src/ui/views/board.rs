@@ -296,7 +296,9 @@ pub fn draw_resident(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx
             }
         }
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    let max_scroll = lines.len().saturating_sub(inner.height as usize) as u16;
+    let scroll = ui.services.resident_scroll.min(max_scroll);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
 /// Formats a history entry, and its remark if it has one.

@@ -17,7 +17,7 @@ use crate::ui::state::UiState;
 use crate::ui::widgets::{Ctx, local_time, short_age, short_time, wrap};
 
 /// Column widths in cells: id, urgency, category, location, state, SLA.
-const WIDTHS: [u16; 6] = [5, 7, 10, 14, 11, 11];
+const WIDTHS: [u16; 6] = [7, 7, 10, 14, 11, 11];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     let lang = ctx.lang;
