@@ -15,9 +15,13 @@ use std::time::{Duration, Instant};
 use guardroom::domain::alarm::{
     Action, ActionKind, Alarm, Condition, Disposition, EntryKind, Priority, Raise,
 };
+use guardroom::domain::device::Liveness;
 use guardroom::domain::device::{Device, DeviceKind, DeviceSpec};
+use guardroom::domain::shift::Schedule;
 use guardroom::domain::time::to_millis;
 use guardroom::domain::{Event, EventBody};
+use guardroom::i18n::Lang;
+use guardroom::report::export::{self, mask::Privacy};
 use guardroom::store::log::{LogFilter, LogKind};
 use guardroom::store::{Batch, Store, archive, verify};
 use jiff::{Timestamp, ToSpan};
@@ -79,6 +83,7 @@ fn main() {
     );
 
     filters(&database, start);
+    year_report(&database, start);
 
     let half = start + ((events as i64 / 2) * step).milliseconds();
     let output = dir.path().join("archive.sqlite");
@@ -110,6 +115,52 @@ fn main() {
         "files after archive: main {} MB (free pages kept), archive {} MB",
         file_mb(&database),
         file_mb(&output)
+    );
+}
+
+/// Times `guardroom report` over the whole year: the log read once, the
+/// statistics, and a handover sheet for each of the 730 shifts.
+fn year_report(database: &Path, start: Timestamp) {
+    let store = Store::open_read_only(database).expect("opening the log");
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let schedule = Schedule::default();
+    let to = start + (365 * 24).hours();
+    let request = export::Request {
+        site: "bench".into(),
+        site_name: String::new(),
+        from: start,
+        to,
+        range_label: "year".into(),
+        shifts: schedule.between(start, to, &tz),
+        schedule,
+        now: to + 1.hour(),
+        liveness: Liveness::default(),
+        lang: Lang::ZhCn,
+        tz,
+        privacy: Privacy::default(),
+        services: Default::default(),
+    };
+
+    let began = Instant::now();
+    let year = export::read(&store, &request).expect("reading the report");
+    report(
+        "report, a year: read and fold",
+        began.elapsed(),
+        &format!("{} log rows, {} sheets", year.log.len(), year.sheets.len()),
+    );
+    let began = Instant::now();
+    let csv = export::csv::render(&year, true).expect("writing CSV");
+    report(
+        "report, a year: CSV",
+        began.elapsed(),
+        &format!("{} MB", csv.len() >> 20),
+    );
+    let began = Instant::now();
+    let html = export::html::render(&year);
+    report(
+        "report, a year: HTML",
+        began.elapsed(),
+        &format!("{} MB", html.len() >> 20),
     );
 }
 

@@ -234,3 +234,15 @@ fn every_alarm_word_is_translated() {
         }
     }
 }
+
+#[test]
+fn service_event_kinds_have_labels() {
+    // The log browser shows a ticket or care event by this label; without
+    // one it would show the stored kind name.
+    for kind in guardroom::store::SERVICE_KINDS {
+        for lang in [Lang::En, Lang::ZhCn] {
+            let key = format!("duty.event_{kind}");
+            assert!(lang.try_t(&key).is_some(), "{key} missing for {lang:?}");
+        }
+    }
+}

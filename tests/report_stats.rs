@@ -274,6 +274,19 @@ fn floods_inside_the_shift() {
 }
 
 #[test]
+fn running_flood_counts_until_now() {
+    // Read 100 s into the second flood, with the shift still in progress:
+    // that flood counts 100 s, not the 200 s left until the shift's end.
+    let mut builder = StatsBuilder::new(at(0), at(12 * 3600), shanghai()).until(at(43_100));
+    for event in shift_log().iter().filter(|event| event.at <= at(43_100)) {
+        builder.push(event);
+    }
+    let stats = builder.finish();
+    assert_eq!(stats.floods.count, 2);
+    assert_eq!(stats.floods.duration, SignedDuration::from_secs(700));
+}
+
+#[test]
 fn most_frequent_sources() {
     let stats = shift_stats();
     let sources: Vec<(&str, u32)> = stats

@@ -347,7 +347,7 @@ pub fn stats(
     }
     let earlier: BTreeSet<u64> = acted.difference(&raised).copied().collect();
 
-    let mut builder = StatsBuilder::new(from, to, tz.clone());
+    let mut builder = StatsBuilder::new(from, to, tz.clone()).until(Timestamp::now());
     for event in store.raises_before(&earlier, from)? {
         builder.push(&event);
     }

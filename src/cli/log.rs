@@ -78,10 +78,7 @@ fn settings(context: &Context) -> Result<Settings, ExitCode> {
     } else {
         None
     };
-    let tz = config
-        .as_ref()
-        .and_then(|config| TimeZone::get(&config.site.time_zone).ok())
-        .unwrap_or_else(TimeZone::system);
+    let tz = crate::config::site_time_zone(config.as_ref());
     Ok(Settings {
         lang: config
             .as_ref()

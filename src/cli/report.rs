@@ -213,15 +213,14 @@ fn time_zone(config: Option<&Config>) -> Result<TimeZone, String> {
         Some(config) => {
             TimeZone::get(&config.site.time_zone).map_err(|_| config.site.time_zone.clone())
         }
-        None => Ok(TimeZone::system()),
+        None => Ok(crate::config::site_time_zone(None)),
     }
 }
 
-/// Returns the site's shift schedule.
-// TODO: read the configured schedule once the configuration has a
-// `[shifts]` section; until then every site has day and night shifts.
-fn schedule(_config: Option<&Config>) -> Schedule {
-    Schedule::default()
+/// Returns the site's shift schedule: the configured one, else day and
+/// night shifts from 08:00 and 20:00.
+fn schedule(config: Option<&Config>) -> Schedule {
+    config.map_or_else(Schedule::default, |config| config.shifts.clone())
 }
 
 fn range(

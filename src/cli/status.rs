@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 
 use super::Context;
 use crate::domain::device::Liveness;
@@ -35,10 +34,7 @@ pub fn run(context: &Context, json: bool) -> ExitCode {
             .as_ref()
             .map_or(Liveness::default().stale_factor, |c| c.console.stale_factor),
     };
-    let tz = config
-        .as_ref()
-        .and_then(|config| TimeZone::get(&config.site.time_zone).ok())
-        .unwrap_or_else(TimeZone::system);
+    let tz = crate::config::site_time_zone(config.as_ref());
 
     let setup = config
         .as_ref()

@@ -139,6 +139,9 @@ pub struct StatsBuilder {
     sources: HashMap<String, (String, u32)>,
     operators: BTreeMap<String, OperatorActivity>,
     flood_started: Option<Timestamp>,
+    /// The present, for a range still in progress: a flood that has not
+    /// ended counts until then rather than until the range's end.
+    until: Timestamp,
 }
 
 impl StatsBuilder {
@@ -162,7 +165,15 @@ impl StatsBuilder {
             sources: HashMap::new(),
             operators: BTreeMap::new(),
             flood_started: None,
+            until: to,
         }
+    }
+
+    /// Counts a flood still going at the end only up to `now`, for a range
+    /// that has not ended yet.
+    pub fn until(mut self, now: Timestamp) -> Self {
+        self.until = now.clamp(self.from, self.to);
+        self
     }
 
     /// Notes an alarm raised before the events to be pushed, still open,
@@ -254,7 +265,8 @@ impl StatsBuilder {
     pub fn finish(mut self) -> Stats {
         if let Some(started) = self.flood_started {
             // Still in flood at the end of the range.
-            self.stats.floods.duration += self.to.duration_since(started.max(self.from));
+            let end = self.until.max(started);
+            self.stats.floods.duration += end.duration_since(started.max(self.from));
         }
 
         let mut by_condition: Vec<_> = self.by_condition.into_iter().collect();

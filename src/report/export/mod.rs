@@ -228,7 +228,7 @@ fn advance(
 ) {
     let (start, end) = (work.shift.start, work.shift.end);
     if event.at >= start && work.stats.is_none() && work.sheet.is_none() {
-        work.stats = Some(seeded_stats(&work.shift, projection, &request.tz));
+        work.stats = Some(seeded_stats(&work.shift, projection, request));
     }
     if event.at >= end && work.sheet.is_none() {
         work.sheet = Some(build_sheet(work, projection, None, end, request, log_head));
@@ -260,8 +260,9 @@ fn advance(
 
 /// Starts a shift's statistics with the alarms open at its start, so that
 /// acknowledgements of alarms raised before the shift are timed from their raise.
-fn seeded_stats(shift: &Shift, projection: &Projection, tz: &TimeZone) -> StatsBuilder {
-    let mut stats = StatsBuilder::new(shift.start, shift.end, tz.clone());
+fn seeded_stats(shift: &Shift, projection: &Projection, request: &Request) -> StatsBuilder {
+    let mut stats =
+        StatsBuilder::new(shift.start, shift.end, request.tz.clone()).until(request.now);
     for alarm in projection.alarms.open.values() {
         stats.seed_open(alarm.id, alarm.raised_at, alarm.acknowledged);
     }
@@ -278,7 +279,9 @@ fn build_sheet(
 ) -> Sheet {
     let stats = match work.stats.take() {
         Some(stats) => stats.finish(),
-        None => StatsBuilder::new(work.shift.start, work.shift.end, request.tz.clone()).finish(),
+        None => StatsBuilder::new(work.shift.start, work.shift.end, request.tz.clone())
+            .until(request.now)
+            .finish(),
     };
     let mut sheet = handover::build(&SheetInput {
         site: &request.site,
@@ -318,7 +321,8 @@ impl<'a> RangeRows<'a> {
     fn new(request: &'a Request) -> Self {
         Self {
             request,
-            stats: StatsBuilder::new(request.from, request.to, request.tz.clone()),
+            stats: StatsBuilder::new(request.from, request.to, request.tz.clone())
+                .until(request.now),
             alarms: Vec::new(),
             alarm_rows: HashMap::new(),
             log: Vec::new(),
