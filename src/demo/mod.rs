@@ -91,9 +91,11 @@ pub fn run(context: &Context, args: &DemoArgs) -> ExitCode {
         .unwrap_or_else(|| context.paths.demo_database());
     if args.headless {
         headless::run(config, database, args.duration, lang)
-    } else if context.cli.read_only {
-        // A review console of a running demo: the demo's site, its
-        // database, and no broker or simulator of its own.
+    } else if context.cli.read_only || crate::recorder::lock::is_held(&database) {
+        // A second console on a running demo, such as a supervisor's review
+        // or a maintenance worker's: the demo's site and database, attached
+        // to the running demo's recorder, with no broker or simulator of its
+        // own.
         let runtime = console::runtime();
         console::open(context, &config, database, &runtime)
     } else {
