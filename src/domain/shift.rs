@@ -58,7 +58,8 @@ impl Schedule {
         Ok(Self { starts: times })
     }
 
-    /// The default: a day shift from 08:00 and a night shift from 20:00.
+    /// Returns the default schedule: a day shift from 08:00 and a night shift
+    /// from 20:00.
     pub fn day_and_night() -> Self {
         Self {
             starts: vec![Time::constant(8, 0, 0, 0), Time::constant(20, 0, 0, 0)],
@@ -70,7 +71,7 @@ impl Schedule {
         self.starts.iter().map(|time| format_time(*time)).collect()
     }
 
-    /// Returns the shift that holds `at`.
+    /// Returns the shift that contains `at`.
     pub fn shift_at(&self, at: Timestamp, tz: &TimeZone) -> Shift {
         let local = at.to_zoned_datetime(tz.clone()).datetime();
         let date = local.date();
@@ -167,8 +168,9 @@ fn previous_day(date: Date) -> Date {
     date.yesterday().unwrap_or(date)
 }
 
-/// A local start that a clock change skips or repeats resolves to the
-/// later instant, so no shift ever has a negative length.
+/// Converts a local start time to an instant. A time that a clock change
+/// skips or repeats resolves to the later instant, so no shift has a
+/// negative length.
 fn instant(local: DateTime, tz: &TimeZone) -> Timestamp {
     // Only a date beyond jiff's range fails here, and a schedule never
     // reaches one.

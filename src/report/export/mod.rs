@@ -230,9 +230,9 @@ fn advance(
     if event.at >= start && work.stats.is_none() && work.sheet.is_none() {
         work.stats = Some(seeded_stats(&work.shift, projection, request));
     }
-    // NOTE: the sheet shows the state at the shift's end (or now, for a
-    // shift in progress), not at the moment the outgoing guard signed; a
-    // handover signed early lists what changed after the signature too.
+    // NOTE: the sheet shows the state at the shift's end, or now for a shift
+    // in progress, not at the moment the outgoing guard signed. So a
+    // handover signed early also lists what changed after the signature.
     if event.at >= end && work.sheet.is_none() {
         work.sheet = Some(build_sheet(work, projection, None, end, request, log_head));
     }
