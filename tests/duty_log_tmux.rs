@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::tmux::{Tmux, console_line, read_logs, wait_gone};
+use support::duty::{DutyRow, duty_rows};
+use support::tmux::{Tmux, console_line, log_in, quit, read_logs};
 use support::{Broker, Home};
 
 const GUARD_A: &str = "g-zhao";
@@ -60,42 +61,6 @@ fn add_operator(home: &Home, database: &Path, id: &str, name: &str, role: &str, 
     );
 }
 
-/// One `duty_recorded` event: its `seq` and the action it records.
-#[derive(Debug)]
-struct DutyRow {
-    seq: i64,
-    action: serde_json::Value,
-}
-
-impl DutyRow {
-    fn kind(&self) -> &str {
-        self.action["action"].as_str().unwrap_or_default()
-    }
-
-    fn operator(&self) -> &str {
-        self.action["operator"].as_str().unwrap_or_default()
-    }
-}
-
-/// Reads the duty-log actions stored in `database`, oldest first.
-fn duty_rows(database: &Path) -> Vec<DutyRow> {
-    let conn = rusqlite::Connection::open(database).unwrap();
-    let mut statement = conn
-        .prepare("SELECT seq, body FROM events WHERE kind = 'duty_recorded' ORDER BY seq")
-        .unwrap();
-    statement
-        .query_map([], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .map(|(seq, body)| DutyRow {
-            seq,
-            action: serde_json::from_str::<serde_json::Value>(&body).unwrap()["action"].clone(),
-        })
-        .collect()
-}
-
 /// Waits until the last duty-log action stored is of `kind`, and returns
 /// all of them.
 fn wait_for_duty(database: &Path, kind: &str) -> Vec<DutyRow> {
@@ -123,24 +88,6 @@ fn written_rows(database: &Path) -> (i64, i64) {
         .unwrap()
     };
     (count("events"), count("requests"))
-}
-
-/// Logs `id` in on the login screen of `session`.
-fn log_in(tmux: &Tmux, session: &str, id: &str, pin: &str) {
-    tmux.type_text(session, id);
-    tmux.keys(session, &["Enter"]);
-    tmux.type_text(session, pin);
-    tmux.keys(session, &["Enter"]);
-}
-
-/// Quits the console in `session` with `q` and `y`, after `question`
-/// shows, and waits until its process has ended.
-fn quit(tmux: &Tmux, session: &str, question: &str) {
-    let pid = tmux.pane_pid(session).expect("pane pid");
-    tmux.keys(session, &["q"]);
-    tmux.wait_for(session, question);
-    tmux.keys(session, &["y"]);
-    wait_gone(pid);
 }
 
 /// Returns the reports written to `folder`.

@@ -282,6 +282,20 @@ fn action_table() -> Vec<(&'static str, Action, [bool; 3])> {
                     ticket: new_ticket(None),
                 },
             ),
+            [true, true, true],
+        ),
+        (
+            "ticket taking a device out of service",
+            action(
+                None,
+                ActionKind::CreateTicket {
+                    ticket: NewTicket {
+                        device: Some("door-1".into()),
+                        out_of_service: true,
+                        ..new_ticket(None)
+                    },
+                },
+            ),
             [false, true, true],
         ),
         (

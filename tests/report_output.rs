@@ -799,3 +799,264 @@ fn handover_sheet_signed_from_the_log() {
     assert_eq!(lines[1].operator.as_deref(), Some("op-bob"));
     assert_eq!(lines[1].at.as_deref(), Some("2026-12-05 20:01"));
 }
+
+/// Creates a home whose configuration names two residents, and a database
+/// with their eldercare records and a repair ticket in the day shift.
+fn services_home() -> (Home, PathBuf, PathBuf) {
+    use guardroom::domain::care::{
+        CareCondition, CareEvent, CareEventKind, CareSignal, CheckInVia, Outcome, OutcomeRecord,
+        Stage,
+    };
+    use guardroom::domain::operator::Role;
+    use guardroom::domain::services::CareRecord;
+    use guardroom::domain::ticket::{
+        Category, NewTicket, TicketAction, TicketActionKind, TicketEvent, Urgency,
+    };
+
+    let home = Home::new();
+    std::fs::write(
+        home.path().join("residents.toml"),
+        r#"
+[[residents]]
+id = "r-a"
+name = "张测甲"
+building = "9栋"
+room = "101"
+
+[[residents]]
+id = "r-b"
+name = "李测乙"
+building = "9栋"
+room = "102"
+"#,
+    )
+    .unwrap();
+    let config = home.path().join("guardroom.toml");
+    let mut text = support::config_toml("estate-7", "mqtt://127.0.0.1:1883", "report-test", &[]);
+    text.push_str("\n[care]\nresidents = \"residents.toml\"\n");
+    std::fs::write(&config, text).unwrap();
+
+    let care_event = |id: &str, resident: &str, offset: i64, kind: CareEventKind| EventBody::Care {
+        record: CareRecord::Event {
+            event: CareEvent {
+                id: id.into(),
+                resident: resident.into(),
+                at: at(offset),
+                kind,
+                text: None,
+            },
+        },
+        action: None,
+    };
+    let outcome = action(
+        None,
+        ActionKind::CareOutcome {
+            resident: "r-b".into(),
+            outcome: Outcome::ResidentSafe,
+        },
+        "op-alice",
+        "女儿来电确认 138 0000 0001",
+    );
+    let outcome_record = OutcomeRecord {
+        resident: "r-b".into(),
+        outcome: Outcome::ResidentSafe,
+        operator: "op-alice".into(),
+        role: Role::Guard,
+        remark: outcome.remark.clone(),
+        at: at(3000),
+    };
+    let ticket = NewTicket {
+        id: "T-7".into(),
+        category: Category::Plumbing,
+        urgency: Urgency::Urgent,
+        location: "3栋 2单元 1201".into(),
+        description: "厨房水管漏水".into(),
+        reporter: None,
+        alarm: None,
+        device: None,
+        refers_to: None,
+        out_of_service: false,
+        operator: "op-alice".into(),
+        role: Role::Guard,
+        remark: String::new(),
+    };
+    let assign = TicketAction {
+        id: Uuid::new_v4(),
+        ticket: "T-7".into(),
+        kind: TicketActionKind::Assign {
+            assignee: "m1".into(),
+        },
+        operator: "op-bob".into(),
+        role: Role::Supervisor,
+        remark: String::new(),
+    };
+    let log = vec![
+        (
+            600,
+            care_event(
+                "e-1",
+                "r-a",
+                600,
+                CareEventKind::CheckIn {
+                    via: CheckInVia::App,
+                },
+            ),
+        ),
+        (
+            700,
+            care_event(
+                "e-2",
+                "r-a",
+                700,
+                CareEventKind::Activity {
+                    source: "door".into(),
+                },
+            ),
+        ),
+        (1200, care_event("e-3", "r-a", 1200, CareEventKind::Sos)),
+        (1300, care_event("e-4", "r-b", 1300, CareEventKind::Fall)),
+        (
+            2000,
+            EventBody::Care {
+                record: CareRecord::Signal {
+                    signal: CareSignal::Raise {
+                        resident: "r-b".into(),
+                        condition: CareCondition::MissedCheckIn,
+                        priority: guardroom::domain::alarm::Priority::P2,
+                        stage: Some(Stage::CallContact),
+                    },
+                },
+                action: None,
+            },
+        ),
+        (
+            3000,
+            EventBody::Care {
+                record: CareRecord::Outcome {
+                    record: outcome_record,
+                },
+                action: Some(outcome),
+            },
+        ),
+        (
+            4000,
+            EventBody::Ticket {
+                event: TicketEvent::Created { ticket },
+                action: None,
+            },
+        ),
+        (
+            4100,
+            EventBody::Ticket {
+                event: TicketEvent::Acted { action: assign },
+                action: None,
+            },
+        ),
+    ];
+    let database = home.path().join("guardroom.db");
+    let mut store = Store::open(&database).unwrap();
+    store
+        .commit(&Batch {
+            events: log
+                .into_iter()
+                .map(|(offset, body)| Event::new(at(offset), body))
+                .collect(),
+            ..Batch::default()
+        })
+        .unwrap();
+    (home, config, database)
+}
+
+/// Runs the CSV report of the services shift with `extra` arguments and
+/// returns its header, its rows and its whole text.
+fn services_csv(extra: &[&str]) -> (Vec<String>, Vec<Vec<String>>, String) {
+    let (home, config, database) = services_home();
+    let mut args = vec!["--shift", SHIFT, "--format", "csv"];
+    args.extend_from_slice(extra);
+    let output = report(&home, &config, &database, &args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (header, rows) = parse_csv(&output.stdout);
+    (header, rows, String::from_utf8(output.stdout).unwrap())
+}
+
+/// Returns the CSV rows of the services shift whose type is `kind`.
+fn csv_rows_of(rows: &[Vec<String>], kind: &str) -> Vec<Vec<String>> {
+    rows.iter().filter(|row| row[2] == kind).cloned().collect()
+}
+
+#[test]
+fn care_rows_name_resident_masked() {
+    let (_, rows, text) = services_csv(&[]);
+
+    // Columns: time, shift, type, priority, source, operator, text.
+    let check_in = csv_rows_of(&rows, "check-in");
+    assert_eq!(check_in.len(), 1, "{rows:?}");
+    assert_eq!(check_in[0][4], "r-a 张*甲");
+    assert_eq!(csv_rows_of(&rows, "SOS")[0][4], "r-a 张*甲");
+    assert_eq!(csv_rows_of(&rows, "fall")[0][4], "r-b 李*乙");
+    let stage = &csv_rows_of(&rows, "check-in stage")[0];
+    assert_eq!(stage[4], "r-b 李*乙");
+    assert_eq!(stage[6], "stage 2 call contacts started");
+    let outcome = &csv_rows_of(&rows, "check-in outcome")[0];
+    assert_eq!(outcome[4], "r-b 李*乙");
+    assert_eq!(outcome[5], "op-alice");
+    assert_eq!(outcome[6], "resident safe: 女儿来电确认 138****0001");
+    assert!(
+        csv_rows_of(&rows, "activity").is_empty(),
+        "passive activity stays out of the report: {rows:?}"
+    );
+    for name in ["张测甲", "李测乙"] {
+        assert!(!text.contains(name), "{name} in clear:\n{text}");
+    }
+}
+
+#[test]
+fn care_rows_revealed_on_request() {
+    let (_, rows, _) = services_csv(&["--reveal-personal"]);
+    assert_eq!(csv_rows_of(&rows, "SOS")[0][4], "r-a 张测甲");
+    assert_eq!(
+        csv_rows_of(&rows, "check-in outcome")[0][6],
+        "resident safe: 女儿来电确认 138 0000 0001"
+    );
+}
+
+#[test]
+fn ticket_rows_name_ticket() {
+    let (_, rows, _) = services_csv(&[]);
+    let created = &csv_rows_of(&rows, "ticket created")[0];
+    assert_eq!(created[4], "T-7");
+    assert_eq!(created[6], "厨房水管漏水 (3栋 2单元 1201)");
+    let assigned = &csv_rows_of(&rows, "ticket action")[0];
+    assert_eq!(assigned[4], "T-7");
+    assert_eq!(assigned[5], "op-bob");
+    assert_eq!(assigned[6], "assigned → m1");
+}
+
+#[test]
+fn duty_table_names_subjects() {
+    let (home, config, database) = services_home();
+    for (lang, resident, kind) in [
+        ("en", "r-b 李\\*乙", "fall"),
+        ("zh-CN", "r-b 李\\*乙", "跌倒"),
+    ] {
+        let md = run_ok(
+            &home,
+            &config,
+            &database,
+            &["--shift", SHIFT, "--format", "md", "--lang", lang],
+        );
+        assert!(
+            md.lines()
+                .any(|line| line.contains(kind) && line.contains(resident)),
+            "{lang}: no {kind} row naming {resident}:\n{md}"
+        );
+        assert!(
+            md.lines().any(|line| line.contains("| T-7 |")),
+            "{lang}: no row naming the ticket:\n{md}"
+        );
+    }
+}

@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use guardroom::app::{Access, ActError, App, Current};
-use guardroom::domain::EventBody;
 use guardroom::domain::alarm::{Action, ActionKind};
 use guardroom::domain::care::{
-    CareEvent, CareEventKind, CareSettings, CheckInVia, Outcome, OutcomeRecord, parse_toml,
+    CareCondition, CareEvent, CareEventKind, CareSettings, CareSignal, CheckInVia, Outcome,
+    OutcomeRecord, Stage, parse_toml,
 };
 use guardroom::domain::operator::Role;
 use guardroom::domain::privacy::DataKind;
@@ -19,9 +19,11 @@ use guardroom::domain::ticket::{
     Category, NewTicket, Reporter, SlaSettings, TicketAction, TicketActionKind, TicketEvent,
     Urgency,
 };
+use guardroom::domain::{Event, EventBody};
 use guardroom::i18n::Lang;
 use guardroom::report::export::mask::Privacy;
 use guardroom::report::handover::{Body, Sheet, ShiftRef, add_services};
+use guardroom::store::{Batch, Store};
 use guardroom::theme::Theme;
 use guardroom::ui::rows::{QueueLine, queue_lines, selected_line};
 use guardroom::ui::sample::{sample_app, sample_now};
@@ -759,4 +761,585 @@ fn resident_history_zh() {
     press(&mut app, &mut ui, KeyCode::Enter);
     assert_eq!(ui.view, View::Resident);
     insta::assert_snapshot!(render(&app, &ui, Lang::ZhCn, true));
+}
+
+// ---------------------------------------------------------------- log browser
+
+fn care_action(resident: &str, outcome: Outcome, remark: &str) -> Action {
+    Action {
+        id: Uuid::new_v4(),
+        alarm: None,
+        kind: ActionKind::CareOutcome {
+            resident: resident.into(),
+            outcome,
+        },
+        operator: "g1".into(),
+        role: "guard".into(),
+        console: "duty-1".into(),
+        via_ssh: false,
+        remark: remark.into(),
+    }
+}
+
+fn care_event(id: &str, resident: &str, time: &str, kind: CareEventKind) -> EventBody {
+    EventBody::Care {
+        record: CareRecord::Event {
+            event: CareEvent {
+                id: id.into(),
+                resident: resident.into(),
+                at: at(time),
+                kind,
+                text: None,
+            },
+        },
+        action: None,
+    }
+}
+
+/// Writes the day shift's eldercare and ticket events of the seeded
+/// residents to a new database in `dir`, and returns its path.
+fn care_log(dir: &std::path::Path) -> std::path::PathBuf {
+    let outcome = care_action("r-0104", Outcome::ResidentSafe, "上门确认老人在家休息");
+    let outcome_record = OutcomeRecord {
+        resident: "r-0104".into(),
+        outcome: Outcome::ResidentSafe,
+        operator: "g1".into(),
+        role: Role::Guard,
+        remark: outcome.remark.clone(),
+        at: at("2026-12-04T01:20:00Z"),
+    };
+    let stage = CareSignal::Raise {
+        resident: "r-0101".into(),
+        condition: CareCondition::MissedCheckIn,
+        priority: guardroom::domain::alarm::Priority::P3,
+        stage: Some(Stage::CallResident),
+    };
+    let bodies = [
+        (
+            "2026-12-04T01:20:00Z",
+            EventBody::Care {
+                record: CareRecord::Outcome {
+                    record: outcome_record,
+                },
+                action: Some(outcome),
+            },
+        ),
+        (
+            "2026-12-04T09:00:00Z",
+            EventBody::Ticket {
+                event: TicketEvent::Created {
+                    ticket: new_ticket(
+                        "T-9",
+                        Category::Plumbing,
+                        Urgency::Urgent,
+                        "3栋 2单元 1201",
+                        "厨房水管漏水",
+                    ),
+                },
+                action: None,
+            },
+        ),
+        (
+            "2026-12-04T11:30:00Z",
+            care_event(
+                "e-1",
+                "r-0102",
+                "2026-12-04T11:30:00Z",
+                CareEventKind::CheckIn {
+                    via: CheckInVia::Button,
+                },
+            ),
+        ),
+        (
+            "2026-12-04T11:40:00Z",
+            care_event("e-2", "r-0103", "2026-12-04T11:40:00Z", CareEventKind::Sos),
+        ),
+        (
+            "2026-12-04T11:45:00Z",
+            care_event("e-3", "r-0103", "2026-12-04T11:45:00Z", CareEventKind::Fall),
+        ),
+        (
+            "2026-12-04T11:51:00Z",
+            EventBody::Care {
+                record: CareRecord::Signal { signal: stage },
+                action: None,
+            },
+        ),
+    ];
+    let path = dir.join("guardroom.sqlite");
+    let mut store = Store::open(&path).unwrap();
+    store
+        .commit(&Batch {
+            events: bodies
+                .into_iter()
+                .map(|(time, body)| Event::new(at(time), body))
+                .collect(),
+            ..Batch::default()
+        })
+        .unwrap();
+    path
+}
+
+/// Opens the log browser on the day shift of the care log in `dir` and
+/// waits for the worker's rows.
+fn care_browser(role: Role, dir: &std::path::Path) -> (App, UiState) {
+    let (mut app, mut ui, _) = console(role);
+    app.site.database = care_log(dir);
+    key(&mut app, &mut ui, '3');
+    assert_eq!(ui.view, View::Log);
+    ui.review.anchor = Some(at("2026-12-04T06:00:00Z"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        guardroom::ui::review::sync(&mut app, &mut ui, sample_now());
+        if ui.review.rows.len() == 6 && !ui.review.searching {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log browser did not load the rows: {:?}",
+            ui.review.rows.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (app, ui)
+}
+
+/// Returns the screen line that contains each of `needles`.
+fn line_with<'a>(screen: &'a str, needles: &[&str]) -> &'a str {
+    screen
+        .lines()
+        .find(|line| needles.iter().all(|needle| line.contains(needle)))
+        .unwrap_or_else(|| panic!("no line contains {needles:?}:\n{screen}"))
+}
+
+#[test]
+fn log_rows_name_resident_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, ui) = care_browser(Role::Guard, dir.path());
+    let screen = text(&render(&app, &ui, Lang::En, true));
+
+    line_with(&screen, &["19:30 check-in", "r-0102 柯*年"]);
+    line_with(&screen, &["19:40 SOS", "r-0103 温*屏"]);
+    line_with(&screen, &["19:45 fall", "r-0103 温*屏"]);
+    line_with(
+        &screen,
+        &["19:51 check-in", "r-0101 江*芬", "stage 1 call resident"],
+    );
+    line_with(
+        &screen,
+        &["09:20 check-in", "r-0104 欧**明", "g1", "resident safe"],
+    );
+    for name in ["江雅芬", "柯松年", "温秀屏", "欧阳德明"] {
+        assert!(!screen.contains(name), "{name} shown in clear:\n{screen}");
+    }
+}
+
+#[test]
+fn log_rows_name_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, ui) = care_browser(Role::Guard, dir.path());
+    let screen = text(&render(&app, &ui, Lang::ZhCn, true));
+    line_with(&screen, &["T-9", "厨房水管漏水"]);
+}
+
+#[test]
+fn log_rows_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, ui) = care_browser(Role::Guard, dir.path());
+    let screen = text(&render(&app, &ui, Lang::ZhCn, true));
+    line_with(&screen, &["紧急呼叫", "r-0103 温*屏"]);
+    line_with(&screen, &["跌倒", "r-0103 温*屏"]);
+    line_with(&screen, &["签到", "r-0102 柯*年"]);
+    line_with(&screen, &["r-0104 欧**明", "老人平安"]);
+    line_with(&screen, &["签到升级", "r-0101 江*芬", "电话联系老人"]);
+}
+
+#[test]
+fn log_rows_show_name_after_reveal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, mut ui) = care_browser(Role::Guard, dir.path());
+    // Reveal the first resident on the board, then come back to the log.
+    key(&mut app, &mut ui, '5');
+    key(&mut app, &mut ui, 'v');
+    key(&mut app, &mut ui, '3');
+    let screen = text(&render(&app, &ui, Lang::ZhCn, true));
+    assert!(screen.contains("r-0101 江雅芬"), "{screen}");
+    assert!(
+        screen.contains("r-0103 温*屏"),
+        "only the revealed resident is in clear: {screen}"
+    );
+}
+
+#[test]
+fn log_rows_masked_for_maintenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, mut ui) = care_browser(Role::Maintenance, dir.path());
+    key(&mut app, &mut ui, '5');
+    key(&mut app, &mut ui, 'v');
+    key(&mut app, &mut ui, '3');
+    let screen = text(&render(&app, &ui, Lang::ZhCn, true));
+    assert!(screen.contains("r-0101 江*芬"), "{screen}");
+    assert!(!screen.contains("江雅芬"), "{screen}");
+}
+
+// ---------------------------------------------------------------- new ticket
+
+/// Returns a console whose configuration offers two urgencies and two
+/// categories, neither of which an alarm's guess (urgent, security devices) is.
+fn configured_console(role: Role) -> (App, UiState, Arc<Mutex<Vec<Action>>>) {
+    let (mut app, ui, submitted) = console(role);
+    app.ticket_urgencies = vec![Urgency::Normal, Urgency::Minor];
+    app.ticket_categories = vec![Category::Plumbing, Category::Electrical];
+    (app, ui, submitted)
+}
+
+fn created(submitted: &Mutex<Vec<Action>>) -> NewTicket {
+    let actions = taken(submitted);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    match &actions[0].kind {
+        ActionKind::CreateTicket { ticket } => ticket.clone(),
+        other => panic!("not a new ticket: {other:?}"),
+    }
+}
+
+#[test]
+fn create_dialog_offers_configured_only() {
+    let (mut app, mut ui, _) = configured_console(Role::Guard);
+    key(&mut app, &mut ui, 'W');
+    assert!(ui.services.dialog.is_some());
+    for lang in [Lang::En, Lang::ZhCn] {
+        let screen = text(&render(&app, &ui, lang, true));
+        for offered in ["tickets.urgency_normal", "tickets.urgency_minor"] {
+            assert!(
+                screen.contains(lang.t(offered)),
+                "{offered} missing:\n{screen}"
+            );
+        }
+        for offered in ["tickets.category_plumbing", "tickets.category_electrical"] {
+            assert!(
+                screen.contains(lang.t(offered)),
+                "{offered} missing:\n{screen}"
+            );
+        }
+        for hidden in [
+            "tickets.urgency_urgent",
+            "tickets.category_elevator",
+            "tickets.category_security_devices",
+            "tickets.category_other",
+        ] {
+            assert!(
+                !screen.contains(&format!(") {}", lang.t(hidden))),
+                "{hidden} offered:\n{screen}"
+            );
+        }
+    }
+}
+
+#[test]
+fn create_guess_falls_back_to_first() {
+    let (mut app, mut ui, submitted) = configured_console(Role::Guard);
+    key(&mut app, &mut ui, 'W');
+    press(&mut app, &mut ui, KeyCode::Enter);
+    let ticket = created(&submitted);
+    assert_eq!(ticket.urgency, Urgency::Normal);
+    assert_eq!(ticket.category, Category::Plumbing);
+}
+
+#[test]
+fn create_keeps_configured_guess() {
+    let (mut app, mut ui, submitted) = console(Role::Guard);
+    app.ticket_urgencies = vec![Urgency::Minor, Urgency::Urgent];
+    app.ticket_categories = vec![Category::Other, Category::SecurityDevices];
+    key(&mut app, &mut ui, 'W');
+    press(&mut app, &mut ui, KeyCode::Enter);
+    let ticket = created(&submitted);
+    assert_eq!(ticket.urgency, Urgency::Urgent, "the P1 alarm's guess");
+    assert_eq!(ticket.category, Category::SecurityDevices);
+}
+
+#[test]
+fn create_chooses_urgency_and_category() {
+    let (mut app, mut ui, submitted) = configured_console(Role::Guard);
+    key(&mut app, &mut ui, 'W');
+    // The focus starts on the description: Tab wraps to the location,
+    // then the urgency, then the category.
+    press(&mut app, &mut ui, KeyCode::Tab);
+    press(&mut app, &mut ui, KeyCode::Tab);
+    press(&mut app, &mut ui, KeyCode::Down);
+    press(&mut app, &mut ui, KeyCode::Tab);
+    press(&mut app, &mut ui, KeyCode::Down);
+    press(&mut app, &mut ui, KeyCode::Down);
+    press(&mut app, &mut ui, KeyCode::Enter);
+    let ticket = created(&submitted);
+    assert_eq!(ticket.urgency, Urgency::Minor);
+    assert_eq!(
+        ticket.category,
+        Category::Electrical,
+        "the last choice stays"
+    );
+}
+
+#[test]
+fn create_from_scratch_in_ticket_list() {
+    let (mut app, mut ui, submitted) = configured_console(Role::Maintenance);
+    key(&mut app, &mut ui, '4');
+    key(&mut app, &mut ui, 'W');
+    let dialog = ui.services.dialog.clone().expect("the new ticket dialog");
+    assert!(dialog.location.text.is_empty());
+    assert!(dialog.field.text.is_empty());
+
+    for c in "5栋 地下车库".chars() {
+        key(&mut app, &mut ui, c);
+    }
+    press(&mut app, &mut ui, KeyCode::BackTab);
+    for c in "照明灯不亮".chars() {
+        key(&mut app, &mut ui, c);
+    }
+    press(&mut app, &mut ui, KeyCode::BackTab);
+    press(&mut app, &mut ui, KeyCode::Down);
+    press(&mut app, &mut ui, KeyCode::Enter);
+
+    let ticket = created(&submitted);
+    assert_eq!(ticket.location, "5栋 地下车库");
+    assert_eq!(ticket.description, "照明灯不亮");
+    assert_eq!(ticket.category, Category::Electrical);
+    assert_eq!(ticket.urgency, Urgency::Normal);
+    assert_eq!(ticket.alarm, None);
+    assert!(ui.services.dialog.is_none());
+}
+
+#[test]
+fn guard_takes_a_walk_in_report() {
+    let (mut app, mut ui, submitted) = configured_console(Role::Guard);
+    key(&mut app, &mut ui, '4');
+    key(&mut app, &mut ui, 'W');
+    assert!(ui.services.dialog.is_some(), "the new ticket dialog");
+    for c in "东门岗亭".chars() {
+        key(&mut app, &mut ui, c);
+    }
+    press(&mut app, &mut ui, KeyCode::BackTab);
+    for c in "岗亭空调漏水".chars() {
+        key(&mut app, &mut ui, c);
+    }
+    press(&mut app, &mut ui, KeyCode::Enter);
+
+    let ticket = created(&submitted);
+    assert_eq!(ticket.location, "东门岗亭");
+    assert_eq!(ticket.description, "岗亭空调漏水");
+    assert!(!ticket.out_of_service);
+}
+
+#[test]
+fn create_without_location_refused() {
+    let (mut app, mut ui, submitted) = configured_console(Role::Maintenance);
+    key(&mut app, &mut ui, '4');
+    key(&mut app, &mut ui, 'W');
+    press(&mut app, &mut ui, KeyCode::Tab);
+    press(&mut app, &mut ui, KeyCode::Tab);
+    press(&mut app, &mut ui, KeyCode::Tab);
+    for c in "照明灯不亮".chars() {
+        key(&mut app, &mut ui, c);
+    }
+    press(&mut app, &mut ui, KeyCode::Enter);
+    assert!(taken(&submitted).is_empty());
+    let dialog = ui.services.dialog.clone().expect("the dialog stays open");
+    assert!(dialog.error.is_some());
+}
+
+#[test]
+fn create_dialog_en() {
+    let (mut app, mut ui, _) = configured_console(Role::Guard);
+    key(&mut app, &mut ui, 'W');
+    press(&mut app, &mut ui, KeyCode::Tab);
+    press(&mut app, &mut ui, KeyCode::Tab);
+    press(&mut app, &mut ui, KeyCode::Tab);
+    insta::assert_snapshot!(render(&app, &ui, Lang::En, true));
+}
+
+#[test]
+fn create_dialog_configured_zh() {
+    let (mut app, mut ui, _) = configured_console(Role::Guard);
+    key(&mut app, &mut ui, 'W');
+    press(&mut app, &mut ui, KeyCode::Tab);
+    press(&mut app, &mut ui, KeyCode::Tab);
+    insta::assert_snapshot!(render(&app, &ui, Lang::ZhCn, true));
+}
+
+#[test]
+fn new_ticket_dialog_en() {
+    let (mut app, mut ui, _) = console(Role::Maintenance);
+    key(&mut app, &mut ui, '4');
+    key(&mut app, &mut ui, 'W');
+    insta::assert_snapshot!(render(&app, &ui, Lang::En, true));
+}
+
+#[test]
+fn create_focus_marked_without_colour() {
+    let (mut app, mut ui, _) = configured_console(Role::Guard);
+    key(&mut app, &mut ui, 'W');
+    press(&mut app, &mut ui, KeyCode::Tab);
+    press(&mut app, &mut ui, KeyCode::Tab);
+    let screen = text(&render(&app, &ui, Lang::En, false));
+    assert!(screen.contains("Urgency (↑/↓)"), "{screen}");
+    assert!(screen.contains("Category"), "{screen}");
+    assert!(!screen.contains("Category (↑/↓)"), "{screen}");
+}
+
+// ---------------------------------------------------------------- ticket ids
+
+/// Returns the seeded console with three tickets whose ids are longer than
+/// the console's own, the last one longer than the id column's cap.
+fn long_id_app() -> App {
+    let mut app = seeded_app();
+    for (id, time) in [
+        ("R-20261204-0001", "2026-12-04T10:10:00Z"),
+        ("R-1001", "2026-12-04T10:20:00Z"),
+        ("REPAIR-2026-12-04-000123", "2026-12-04T10:30:00Z"),
+    ] {
+        let ticket = new_ticket(
+            id,
+            Category::Elevator,
+            Urgency::Normal,
+            "2栋 1号电梯",
+            "按钮失灵",
+        );
+        fold_ticket(
+            &mut app.projection.services,
+            time,
+            TicketEvent::Created { ticket },
+        );
+    }
+    app
+}
+
+#[test]
+fn ticket_ids_not_cut() {
+    let app = long_id_app();
+    for lang in [Lang::En, Lang::ZhCn] {
+        let screen = text(&render(&app, &state(View::Tickets), lang, true));
+        for id in ["R-20261204-0001", "R-1001", "T-1", "T-2"] {
+            line_with(&screen, &[&format!("{id} ")]);
+        }
+        // An id over the cap ends in an ellipsis, and the description
+        // keeps room.
+        line_with(&screen, &["REPAIR-2026-12-… ", "按钮失灵"]);
+    }
+}
+
+#[test]
+fn ticket_list_long_ids_en() {
+    insta::assert_snapshot!(render(
+        &long_id_app(),
+        &state(View::Tickets),
+        Lang::En,
+        true
+    ));
+}
+
+/// The console of `console(Role::Maintenance)` on the detail of ticket
+/// T-9, in progress with `g1` for door `door-9`, which is out of service
+/// when `out` is true.
+fn device_ticket(out: bool) -> (App, UiState, Arc<Mutex<Vec<Action>>>) {
+    let (mut app, mut ui, submitted) = console(Role::Maintenance);
+    let services = &mut app.projection.services;
+    let ticket = NewTicket {
+        device: Some("door-9".into()),
+        ..new_ticket(
+            "T-9",
+            Category::DoorsAccess,
+            Urgency::Normal,
+            "9栋 单元门",
+            "门禁读卡器失灵",
+        )
+    };
+    fold_ticket(
+        services,
+        "2026-12-04T12:00:00Z",
+        TicketEvent::Created { ticket },
+    );
+    let assign = TicketActionKind::Assign {
+        assignee: "g1".into(),
+    };
+    fold_ticket(
+        services,
+        "2026-12-04T12:01:00Z",
+        ticket_act("T-9", assign, "g1", ""),
+    );
+    if out {
+        fold_ticket(
+            services,
+            "2026-12-04T12:02:00Z",
+            ticket_act(
+                "T-9",
+                TicketActionKind::TakeOutOfService,
+                "g1",
+                "拆下读卡器送修",
+            ),
+        );
+    }
+    ui.services.ticket = Some("T-9".into());
+    ui.show(View::Ticket);
+    (app, ui, submitted)
+}
+
+#[test]
+fn ticket_takes_its_device_out_of_service() {
+    let (mut app, mut ui, submitted) = device_ticket(false);
+    key(&mut app, &mut ui, 'o');
+    assert!(
+        ui.services.dialog.is_some(),
+        "the reason is asked for first"
+    );
+    assert!(taken(&submitted).is_empty());
+    for c in "拆下读卡器送修".chars() {
+        key(&mut app, &mut ui, c);
+    }
+    press(&mut app, &mut ui, KeyCode::Enter);
+
+    let actions = taken(&submitted);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0].remark, "拆下读卡器送修");
+    assert_eq!(
+        actions[0].kind,
+        ActionKind::TicketAct {
+            ticket: "T-9".into(),
+            act: TicketActionKind::TakeOutOfService,
+        }
+    );
+}
+
+#[test]
+fn ticket_returns_its_device_to_service() {
+    let (mut app, mut ui, submitted) = device_ticket(true);
+    key(&mut app, &mut ui, 'o');
+    let actions = taken(&submitted);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(
+        actions[0].kind,
+        ActionKind::TicketAct {
+            ticket: "T-9".into(),
+            act: TicketActionKind::ReturnToService,
+        }
+    );
+    let message = ui.message.expect("a confirmation");
+    assert!(!message.error, "{}", message.text);
+}
+
+#[test]
+fn guard_may_not_take_a_device_out_of_service() {
+    let (mut app, mut ui, submitted) = device_ticket(false);
+    app.access = Access::Operators {
+        current: Some(Current {
+            id: "g1".into(),
+            name: "测试员乙".into(),
+            role: Role::Guard,
+            since: sample_now(),
+        }),
+        locked: false,
+    };
+    app.operator.role = Role::Guard.as_str().into();
+    key(&mut app, &mut ui, 'o');
+    assert!(ui.services.dialog.is_none(), "refused before the dialog");
+    assert!(taken(&submitted).is_empty());
+    assert!(ui.message.expect("a refusal").error);
 }

@@ -841,3 +841,104 @@ fn adapter_rows_keep_cjk_columns_aligned() {
         }
     }
 }
+
+/// The views of the tab line with the catalog key of each one's label.
+const TABS: [(View, &str); 7] = [
+    (View::Alarms, "tab.alarms"),
+    (View::Overview, "tab.overview"),
+    (View::Devices, "tab.devices"),
+    (View::Log, "tab.log"),
+    (View::Tickets, "tab.tickets"),
+    (View::Board, "tab.board"),
+    (View::History, "tab.history"),
+];
+
+/// Returns the tab line of the screen: the second line.
+fn tab_line(app: &App, state: &UiState, lang: Lang, width: u16) -> String {
+    let text = screen_text(&render(app, state, lang, width, 24));
+    text.lines().nth(1).unwrap_or_default().to_owned()
+}
+
+#[test]
+fn tab_line_fits_80_columns() {
+    let app = sample_app();
+    for lang in [Lang::En, Lang::ZhCn] {
+        for (current, label) in TABS {
+            let line = tab_line(&app, &view(current), lang, 80);
+            for key in ["0", "1", "2", "3", "4", "5", "H"] {
+                assert!(
+                    line.contains(&format!(" {key} ")),
+                    "{current:?} {lang:?}: key {key} missing: {line}"
+                );
+            }
+            assert!(
+                line.contains(lang.t(label)),
+                "{current:?} {lang:?}: the current tab is not named: {line}"
+            );
+            assert!(
+                line.contains("19:59:59"),
+                "{current:?} {lang:?}: the last message's time is cut: {line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn tab_line_names_every_tab_when_wide() {
+    let app = sample_app();
+    for lang in [Lang::En, Lang::ZhCn] {
+        let line = tab_line(&app, &view(View::Alarms), lang, 160);
+        for (_, label) in TABS {
+            assert!(line.contains(lang.t(label)), "{label} missing: {line}");
+        }
+        assert!(line.contains("19:59:59"), "{line}");
+    }
+}
+
+#[test]
+fn tab_line_marks_ticket_detail_as_tickets() {
+    let app = sample_app();
+    let mut state = view(View::Tickets);
+    state.show(View::Ticket);
+    let line = tab_line(&app, &state, Lang::En, 80);
+    assert!(line.contains(" 4 Tickets "), "{line}");
+}
+
+#[test]
+fn help_lists_view_and_service_keys() {
+    use guardroom::i18n::width::pad;
+    use guardroom::ui::keymap::{BINDINGS, Scope};
+
+    let app = sample_app();
+    let expected: Vec<_> = BINDINGS
+        .iter()
+        .filter(|binding| {
+            matches!(
+                binding.action,
+                Action::ShowLog | Action::ShowTickets | Action::ShowBoard | Action::CreateTicket
+            ) || matches!(
+                binding.scope,
+                Scope::Tickets | Scope::TicketActions | Scope::Board
+            )
+        })
+        .collect();
+    assert!(expected.len() > 10, "{} bindings", expected.len());
+    for lang in [Lang::En, Lang::ZhCn] {
+        let text = screen_text(&render(&app, &view(View::Help), lang, 80, 400));
+        for binding in &expected {
+            let keys: Vec<String> = binding.keys.iter().map(|key| key.label()).collect();
+            let line = format!("  {}{}", pad(&keys.join(" / "), 16), lang.t(binding.help));
+            assert!(
+                text.lines().any(|shown| shown.trim_end() == line),
+                "{lang:?}: help lacks {line:?}"
+            );
+        }
+        for key in ["3", "4", "5"] {
+            assert!(
+                text.lines()
+                    .any(|shown| shown.starts_with(&format!("  {key}    "))),
+                "{lang:?}: help lacks key {key}"
+            );
+        }
+    }
+}

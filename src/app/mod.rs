@@ -79,6 +79,10 @@ pub struct App {
     pub storage: Option<StorageFault>,
     /// The shift schedule, the reports folder and the handover state.
     pub duty: duty::Duty,
+    /// The urgencies and categories a ticket created here may take, in the
+    /// order the configuration lists them.
+    pub ticket_urgencies: Vec<crate::domain::ticket::Urgency>,
+    pub ticket_categories: Vec<crate::domain::ticket::Category>,
 }
 
 /// Device counts by kind and status, as the overview and `status` show them.
@@ -151,6 +155,8 @@ impl App {
             unsent: 0,
             storage: None,
             duty: duty::Duty::default(),
+            ticket_urgencies: crate::domain::ticket::Urgency::ALL.to_vec(),
+            ticket_categories: crate::domain::ticket::Category::ALL.to_vec(),
         }
     }
 

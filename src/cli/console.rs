@@ -224,6 +224,8 @@ async fn session(
     app.operator = Operator::from_env(&config.console.user, &config.console.id);
     app.alarm_guide = AlarmGuide::from_config(config);
     app.read_only = read_only;
+    app.ticket_urgencies.clone_from(&config.tickets.urgencies);
+    app.ticket_categories.clone_from(&config.tickets.categories);
     app.duty.schedule = config.shifts.clone();
     app.duty.reports_dir = config.console.reports_dir.clone().unwrap_or_else(|| {
         database

@@ -70,7 +70,20 @@ const RECORDER_TIMEOUT: Duration = Duration::from_secs(10);
 const RECORDER_POLL: Duration = Duration::from_millis(100);
 
 pub fn run(context: &Context, args: &DemoArgs) -> ExitCode {
-    let config = match site::load(context.lang, args.adapters) {
+    let database = context
+        .cli
+        .db
+        .clone()
+        .unwrap_or_else(|| context.paths.demo_database());
+    let attach =
+        !args.headless && (context.cli.read_only || crate::recorder::lock::is_held(&database));
+    let started = if attach {
+        running_since(&database)
+    } else {
+        record_start(&database)
+    };
+
+    let config = match site::load_started(context.lang, args.adapters, started) {
         Ok(config) => config,
         Err(error) => {
             eprintln!(
@@ -84,14 +97,9 @@ pub fn run(context: &Context, args: &DemoArgs) -> ExitCode {
         }
     };
     let lang = context.lang_for(&config);
-    let database = context
-        .cli
-        .db
-        .clone()
-        .unwrap_or_else(|| context.paths.demo_database());
     if args.headless {
         headless::run(config, database, args.duration, lang)
-    } else if context.cli.read_only || crate::recorder::lock::is_held(&database) {
+    } else if attach {
         // A second console on a running demo, such as a supervisor's review
         // or a maintenance worker's: the demo's site and database, attached
         // to the running demo's recorder, with no broker or simulator of its
@@ -101,6 +109,33 @@ pub fn run(context: &Context, args: &DemoArgs) -> ExitCode {
     } else {
         run_console(context, config, database, lang)
     }
+}
+
+/// Returns when the running demo on `database` started, or now when it
+/// recorded none (a demo database from an older version).
+fn running_since(database: &std::path::Path) -> Timestamp {
+    let started = Store::open_read_only(database).and_then(|store| store.demo_started());
+    match started {
+        Ok(Some(at)) => at,
+        Ok(None) => Timestamp::now(),
+        Err(error) => {
+            tracing::warn!(%error, database = %database.display(), "demo start unreadable; using now");
+            Timestamp::now()
+        }
+    }
+}
+
+/// Records now as the demo's start in `database` and returns it. A failure
+/// only costs attached consoles their agreement on check-in windows, so it
+/// is logged and the demo goes on; the recorder reports a database it
+/// cannot open.
+fn record_start(database: &std::path::Path) -> Timestamp {
+    let now = Timestamp::now();
+    let recorded = Store::open(database).and_then(|store| store.set_demo_started(now));
+    if let Err(error) = recorded {
+        tracing::warn!(%error, database = %database.display(), "demo start not recorded");
+    }
+    now
 }
 
 /// Starts broker and simulator, then runs the console session on them.

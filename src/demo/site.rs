@@ -14,16 +14,27 @@ pub const SITE_TOML: &str = include_str!("../../config/demo-site.toml");
 pub const ADAPTERS_TOML: &str = include_str!("../../config/demo-adapters.toml");
 
 /// Loads and validates the demo site, with the adapters switched on when
-/// `adapters` is true.
+/// `adapters` is true and the residents' windows placed around now.
 pub fn load(lang: Lang, adapters: bool) -> Result<Config, ConfigError> {
-    load_devices(lang, adapters).map(with_residents)
+    load_started(lang, adapters, jiff::Timestamp::now())
 }
 
-/// Adds the invented residents, with check-in windows around now, and the
-/// demo's short ladder stages.
-fn with_residents(mut config: Config) -> Config {
+/// Loads the demo site for a run that started at `started`: a console
+/// attached to a running demo passes that demo's start, so that it agrees
+/// with the recorder about every resident's window.
+pub fn load_started(
+    lang: Lang,
+    adapters: bool,
+    started: jiff::Timestamp,
+) -> Result<Config, ConfigError> {
+    load_devices(lang, adapters).map(|config| with_residents(config, started))
+}
+
+/// Adds the invented residents, with check-in windows around `started`,
+/// and the demo's short ladder stages.
+fn with_residents(mut config: Config, started: jiff::Timestamp) -> Config {
     let tz = jiff::tz::TimeZone::get(&config.site.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    config.residents = super::services::residents(jiff::Timestamp::now(), &tz);
+    config.residents = super::services::residents(started, &tz);
     let settings = super::services::care_settings();
     config.care.call_resident_s = settings.call_resident_s;
     config.care.call_contact_s = settings.call_contact_s;

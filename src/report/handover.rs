@@ -11,15 +11,16 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
+use super::care::{entry_text, reason_text};
 use super::export::mask::Privacy;
 use super::stats::Stats;
 use crate::domain::alarm::{ActionKind, Alarm, EntryKind, Shown};
-use crate::domain::care::DayStatus;
+use crate::domain::care::{CareEntryKind, DayStatus};
 use crate::domain::device::Liveness;
 use crate::domain::privacy::{mask_name, mask_room};
 use crate::domain::services::Services;
 use crate::domain::shift::Shift;
-use crate::domain::ticket::SlaStatus;
+use crate::domain::ticket::{SlaStatus, Step};
 use crate::domain::{DeviceStatus, Event, EventBody, Projection};
 use crate::i18n::Lang;
 use crate::store::ChainHead;
@@ -167,17 +168,23 @@ pub fn add_services(
     tz: &TimeZone,
     privacy: Privacy,
 ) {
-    sheet
-        .sections
-        .retain(|section| !matches!(section.id, "open_tickets" | "check_ins"));
+    sheet.sections.retain(|section| {
+        !matches!(
+            section.id,
+            "open_tickets" | "tickets_worked" | "check_ins" | "care_events"
+        )
+    });
     let at = sheet
         .sections
         .iter()
         .position(|section| matches!(section.id, "remarks" | "signatures"))
         .unwrap_or(sheet.sections.len());
+    let shift = (sheet.shift.start, sheet.shift.end.min(now));
     let added = [
         tickets_section(services, now, lang, tz),
+        tickets_worked_section(services, shift, lang, tz),
         check_ins_section(services, now, lang, tz, privacy),
+        care_events_section(services, shift, lang, tz, privacy),
     ];
     sheet.sections.splice(at..at, added);
 }
@@ -219,6 +226,117 @@ fn tickets_section(services: &Services, now: Timestamp, lang: Lang, tz: &TimeZon
     )
 }
 
+/// Every step taken on a ticket during the shift, `shift` being its start
+/// and its end (or now), oldest first: what the incoming guard needs to
+/// answer a resident who asks about a repair that is already closed.
+fn tickets_worked_section(
+    services: &Services,
+    (start, end): (Timestamp, Timestamp),
+    lang: Lang,
+    tz: &TimeZone,
+) -> Section {
+    let mut steps: Vec<(Timestamp, &str, &Step)> = services
+        .tickets
+        .tickets
+        .values()
+        .flat_map(|ticket| {
+            ticket
+                .history
+                .iter()
+                .filter(|step| step.at >= start && step.at < end)
+                .map(|step| (step.at, ticket.id.as_str(), step))
+        })
+        .collect();
+    steps.sort_by_key(|(at, id, _)| (*at, *id));
+    let rows = steps
+        .into_iter()
+        .map(|(at, id, step)| {
+            vec![
+                day_time(at, tz),
+                id.to_owned(),
+                format!(
+                    "{} → {}",
+                    lang.t(&format!("tickets.step_{}", step.what)),
+                    lang.t(&format!("tickets.state_{}", step.to.as_str()))
+                ),
+                step.operator.clone(),
+                step.remark.clone(),
+            ]
+        })
+        .collect();
+    table(
+        lang,
+        "tickets_worked",
+        &["time", "ticket", "step", "by", "remark"],
+        rows,
+    )
+}
+
+/// What happened to residents during the shift apart from routine
+/// check-ins: SOS and falls, missed windows, ladder stages, the outcomes
+/// guards recorded and how each ladder ended, oldest first.
+fn care_events_section(
+    services: &Services,
+    (start, end): (Timestamp, Timestamp),
+    lang: Lang,
+    tz: &TimeZone,
+    privacy: Privacy,
+) -> Section {
+    let mut entries: Vec<(Timestamp, &str, &CareEntryKind)> = services
+        .setup
+        .residents
+        .iter()
+        .flat_map(|resident| {
+            services
+                .care
+                .history(&resident.id)
+                .unwrap_or_default()
+                .iter()
+                .filter(|entry| entry.at >= start && entry.at < end)
+                .filter(|entry| {
+                    !matches!(
+                        entry.what,
+                        CareEntryKind::CheckedIn { .. }
+                            | CareEntryKind::Activity { .. }
+                            | CareEntryKind::ActivityResumed
+                    )
+                })
+                .map(|entry| (entry.at, resident.id.as_str(), &entry.what))
+        })
+        .collect();
+    entries.sort_by_key(|(at, id, _)| (*at, *id));
+    let rows = entries
+        .into_iter()
+        .map(|(at, id, what)| {
+            let name = services
+                .care
+                .resident(id)
+                .map_or_else(String::new, |resident| {
+                    if privacy.reveal {
+                        resident.name.clone()
+                    } else {
+                        mask_name(&resident.name)
+                    }
+                });
+            let (what, remark) = entry_text(what, lang);
+            vec![day_time(at, tz), id.to_owned(), name, what, remark]
+        })
+        .collect();
+    table(
+        lang,
+        "care_events",
+        &["time", "resident", "name", "what", "remark"],
+        rows,
+    )
+}
+
+/// Formats `at` as local `MM-DD HH:MM`, short enough for a shift's tables.
+fn day_time(at: Timestamp, tz: &TimeZone) -> String {
+    at.to_zoned_datetime(tz.clone())
+        .strftime("%m-%d %H:%M")
+        .to_string()
+}
+
 /// Residents whose check-in is missed, escalating or still pending; names
 /// and rooms masked unless `privacy` reveals them.
 fn check_ins_section(
@@ -256,6 +374,16 @@ fn check_ins_section(
             let (state, detail) = match &row.day {
                 DayStatus::CheckedIn { at } => ("checked_in", local_time(*at, tz)),
                 DayStatus::Pending { closes } => ("pending", local_time(*closes, tz)),
+                DayStatus::Missed {
+                    ended: Some(end), ..
+                } => (
+                    "missed",
+                    format!(
+                        "{} · {}",
+                        reason_text(&end.reason, lang),
+                        local_time(end.at, tz)
+                    ),
+                ),
                 DayStatus::Missed { closes, .. } => ("missed", local_time(*closes, tz)),
                 DayStatus::InEscalation { stage, since, .. } => (
                     "in_escalation",

@@ -349,6 +349,7 @@ pub fn render_text(status: &Status, lang: Lang, tz: &jiff::tz::TimeZone) -> Stri
         ],
     ));
     out.push('\n');
+    push_services(&mut out, status, lang);
     if alarms.flood {
         out.push_str(&lang.tf("status.flood", &[("rate", &alarms.rate_10min)]));
         out.push('\n');
@@ -358,4 +359,48 @@ pub fn render_text(status: &Status, lang: Lang, tz: &jiff::tz::TimeZone) -> Stri
         out.push('\n');
     }
     out
+}
+
+/// Adds the repair tickets by state and today's check-ins, two or three
+/// short lines each, so that they fit 80 columns.
+fn push_services(out: &mut String, status: &Status, lang: Lang) {
+    let tickets = &status.tickets;
+    let state = |name: &str| tickets.by_state.get(name).copied().unwrap_or(0);
+    out.push_str(&lang.tf(
+        "status.tickets",
+        &[("total", &tickets.total), ("overdue", &tickets.overdue)],
+    ));
+    out.push('\n');
+    out.push_str(&lang.tf(
+        "status.ticket_states",
+        &[
+            ("new", &state("new")),
+            ("assigned", &state("assigned")),
+            ("in_progress", &state("in_progress")),
+            ("awaiting_rating", &state("awaiting_rating")),
+        ],
+    ));
+    out.push('\n');
+    out.push_str(&lang.tf(
+        "status.ticket_ended",
+        &[
+            ("closed", &state("closed")),
+            ("cancelled", &state("cancelled")),
+        ],
+    ));
+    out.push('\n');
+
+    let care = &status.care;
+    out.push_str(&lang.tf("status.check_ins", &[("residents", &care.residents)]));
+    out.push('\n');
+    out.push_str(&lang.tf(
+        "status.check_in_states",
+        &[
+            ("checked_in", &care.checked_in),
+            ("pending", &care.pending),
+            ("missed", &care.missed),
+            ("in_escalation", &care.in_escalation),
+        ],
+    ));
+    out.push('\n');
 }

@@ -713,6 +713,19 @@ impl Store {
         })
     }
 
+    /// When the demo's simulated community started on this database, so
+    /// that every console attached to one demo places the residents'
+    /// check-in windows alike.
+    pub fn demo_started(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
+        Ok(read_meta_i64(&self.conn, DEMO_STARTED)?.map(from_millis))
+    }
+
+    /// Records the demo's start, replacing the previous run's.
+    pub fn set_demo_started(&self, at: jiff::Timestamp) -> Result<(), StoreError> {
+        write_meta(&self.conn, DEMO_STARTED, &at.as_millisecond().to_string())?;
+        Ok(())
+    }
+
     pub fn summary(&self) -> Result<Summary, StoreError> {
         let event_count = self
             .conn
@@ -799,6 +812,9 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     name.push(suffix);
     PathBuf::from(name)
 }
+
+/// The `meta` key of [`Store::demo_started`].
+const DEMO_STARTED: &str = "demo_started_ms";
 
 fn read_meta_i64(conn: &Connection, key: &str) -> Result<Option<i64>, rusqlite::Error> {
     let value: Option<String> = conn

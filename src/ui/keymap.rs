@@ -86,6 +86,8 @@ pub enum Action {
     CancelTicket,
     /// 办结
     CloseTicket,
+    /// Take the ticket's device out of service for the repair, or return it.
+    TicketService,
     /// Create a ticket from the selected alarm or faulty device.
     CreateTicket,
     /// Record an outcome of the missed check-in ladder.
@@ -693,6 +695,13 @@ pub const BINDINGS: &[Binding] = &[
         true,
     ),
     bind(
+        Scope::Tickets,
+        &[ch('W')],
+        Action::CreateTicket,
+        "keys.new_ticket",
+        false,
+    ),
+    bind(
         Scope::TicketActions,
         &[ch('c')],
         Action::Claim,
@@ -746,6 +755,13 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('C')],
         Action::CloseTicket,
         "keys.close_ticket",
+        false,
+    ),
+    bind(
+        Scope::TicketActions,
+        &[ch('o')],
+        Action::TicketService,
+        "keys.ticket_service",
         false,
     ),
     bind(

@@ -355,10 +355,10 @@ pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
         Action::NextView => ui.show(match ui.view {
             View::Alarms => View::Overview,
             View::Overview => View::Devices,
-            View::Devices => View::History,
-            View::History => View::Log,
+            View::Devices => View::Log,
             View::Log => View::Tickets,
             View::Tickets => View::Board,
+            View::Board => View::History,
             _ => View::Alarms,
         }),
         Action::Up
@@ -405,6 +405,7 @@ pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
         | Action::Transfer
         | Action::CancelTicket
         | Action::CloseTicket
+        | Action::TicketService
         | Action::CreateTicket
         | Action::RecordOutcome
         | Action::Reveal => services::apply(app, ui, action, now),

@@ -73,10 +73,27 @@ pub enum Purpose {
     },
     /// A transfer: the new assignee, then the reason.
     Transfer { ticket: String },
-    /// A new ticket. The field contains its description and the choice its urgency.
-    Create { ticket: Box<NewTicket> },
+    /// A new ticket. The field contains its description, `choice` indexes
+    /// `urgencies` and `category` indexes `categories`: the ones the
+    /// configuration offers.
+    Create {
+        ticket: Box<NewTicket>,
+        urgencies: Vec<Urgency>,
+        categories: Vec<Category>,
+    },
     /// A ladder outcome; the choice indexes [`OUTCOMES`].
     Outcome { resident: String },
+}
+
+/// The part of a service dialog that typing or the arrow keys change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    /// The remark, or the description of a new ticket.
+    Field,
+    Assignee,
+    Location,
+    Urgency,
+    Category,
 }
 
 /// An open dialog of the ticket or eldercare screens.
@@ -87,39 +104,86 @@ pub struct ServiceDialog {
     pub field: TextField,
     /// The new assignee of a transfer.
     pub assignee: TextField,
-    /// True while typing goes into `assignee`.
-    pub on_assignee: bool,
+    /// The place of the repair, for a new ticket.
+    pub location: TextField,
+    pub focus: Focus,
+    /// The chosen outcome, or the urgency of a new ticket.
     pub choice: usize,
+    /// The category of a new ticket.
+    pub category: usize,
     pub error: Option<String>,
 }
 
 impl ServiceDialog {
     fn new(purpose: Purpose) -> Self {
-        let on_assignee = matches!(purpose, Purpose::Transfer { .. });
+        let focus = match purpose {
+            Purpose::Transfer { .. } => Focus::Assignee,
+            _ => Focus::Field,
+        };
         Self {
             purpose,
             field: TextField::default(),
             assignee: TextField::default(),
-            on_assignee,
+            location: TextField::default(),
+            focus,
             choice: 0,
+            category: 0,
             error: None,
         }
     }
 
-    /// Number of choices the dialog offers.
-    pub fn choices(&self) -> usize {
+    /// Returns the fields Tab steps through, top to bottom.
+    fn fields(&self) -> &'static [Focus] {
         match self.purpose {
-            Purpose::Create { .. } => Urgency::ALL.len(),
-            Purpose::Outcome { .. } => OUTCOMES.len(),
-            _ => 0,
+            Purpose::Transfer { .. } => &[Focus::Assignee, Focus::Field],
+            Purpose::Create { .. } => &[
+                Focus::Location,
+                Focus::Urgency,
+                Focus::Category,
+                Focus::Field,
+            ],
+            _ => &[Focus::Field],
         }
     }
 
-    fn focused(&mut self) -> &mut TextField {
-        if self.on_assignee {
-            &mut self.assignee
-        } else {
-            &mut self.field
+    /// Moves the focus `delta` fields down, wrapping around.
+    fn step_focus(&mut self, delta: isize) {
+        let fields = self.fields();
+        let at = fields
+            .iter()
+            .position(|field| *field == self.focus)
+            .unwrap_or(0);
+        let next = (at as isize + delta).rem_euclid(fields.len() as isize) as usize;
+        self.focus = fields[next];
+    }
+
+    /// Moves the choice that the arrow keys change by `delta`, staying
+    /// within the choices: the outcome, or the focused urgency or category
+    /// of a new ticket.
+    pub fn step_choice(&mut self, delta: isize) {
+        let (choice, count) = match (&self.purpose, self.focus) {
+            (Purpose::Outcome { .. }, _) => (&mut self.choice, OUTCOMES.len()),
+            (Purpose::Create { urgencies, .. }, Focus::Urgency) => {
+                (&mut self.choice, urgencies.len())
+            }
+            (Purpose::Create { categories, .. }, Focus::Category) => {
+                (&mut self.category, categories.len())
+            }
+            _ => return,
+        };
+        if count > 0 {
+            *choice = choice.saturating_add_signed(delta).min(count - 1);
+            self.error = None;
+        }
+    }
+
+    /// Returns the text field that typing goes into, if the focus is on one.
+    fn focused(&mut self) -> Option<&mut TextField> {
+        match self.focus {
+            Focus::Field => Some(&mut self.field),
+            Focus::Assignee => Some(&mut self.assignee),
+            Focus::Location => Some(&mut self.location),
+            Focus::Urgency | Focus::Category => None,
         }
     }
 }
@@ -244,6 +308,19 @@ fn ticket_action(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp
         }
         Action::CancelTicket => TicketActionKind::Cancel,
         Action::CloseTicket => TicketActionKind::Close { rating: None },
+        Action::TicketService => {
+            let out = app
+                .projection
+                .services
+                .tickets
+                .get(&ticket)
+                .is_some_and(|ticket| ticket.out_of_service);
+            if out {
+                TicketActionKind::ReturnToService
+            } else {
+                TicketActionKind::TakeOutOfService
+            }
+        }
         _ => return,
     };
     if act.remark_required().is_some() {
@@ -269,13 +346,15 @@ fn ticket_action(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp
     }
 }
 
-/// Opens the dialog for a new ticket from the selected alarm or device,
-/// pre-filled with its location and a description and linked to it.
+/// Opens the dialog for a new ticket: from the selected alarm or device,
+/// pre-filled with its location and a description and linked to it, or
+/// blank in the ticket list.
 fn create_ticket(app: &mut App, ui: &mut UiState, now: Timestamp) {
     let lang = ui.lang;
     let new = match ui.view {
         View::Alarms | View::AlarmDetail => from_alarm(app, ui, now),
         View::Devices | View::Detail => from_device(app, ui, now),
+        View::Tickets => Some(blank_ticket(String::new(), String::new(), Category::Other)),
         _ => None,
     };
     let Some(new) = new else {
@@ -286,19 +365,50 @@ fn create_ticket(app: &mut App, ui: &mut UiState, now: Timestamp) {
         ui.complain(lang.t(key).to_owned(), now);
         return;
     };
-    // NOTE: the dialog offers every urgency and keeps the category it
-    // guessed; `tickets.urgencies` and `tickets.categories` of the
-    // configuration do not reach the console.
-    let choice = Urgency::ALL
+    // The probe fills in the location and description that the dialog
+    // collects, so that only refusals the dialog cannot fix, such as the
+    // role's, show before it opens.
+    let mut probe = new.clone();
+    for text in [&mut probe.location, &mut probe.description] {
+        if text.trim().is_empty() {
+            *text = "-".into();
+        }
+    }
+    if let Err(refusal) = check(app, ActionKind::CreateTicket { ticket: probe }, "", now) {
+        ui.complain(refusal_text(app, ui, &refusal), now);
+        return;
+    }
+    ui.services.dialog = Some(create_dialog(app, new));
+}
+
+/// Builds the dialog of a new ticket. It offers only the urgencies and
+/// categories the configuration lists; a guessed one that is not listed
+/// gives way to the first listed.
+fn create_dialog(app: &App, new: NewTicket) -> ServiceDialog {
+    let urgencies = app.ticket_urgencies.clone();
+    let categories = app.ticket_categories.clone();
+    let choice = urgencies
         .iter()
         .position(|urgency| *urgency == new.urgency)
         .unwrap_or(0);
+    let category = categories
+        .iter()
+        .position(|category| *category == new.category)
+        .unwrap_or(0);
+    let blank = new.location.trim().is_empty();
     let mut dialog = ServiceDialog::new(Purpose::Create {
         ticket: Box::new(new.clone()),
+        urgencies,
+        categories,
     });
     dialog.field.paste(&new.description);
+    dialog.location.paste(&new.location);
     dialog.choice = choice;
-    ui.services.dialog = Some(dialog);
+    dialog.category = category;
+    if blank {
+        dialog.focus = Focus::Location;
+    }
+    dialog
 }
 
 fn blank_ticket(location: String, description: String, category: Category) -> NewTicket {
@@ -461,14 +571,14 @@ fn reveal(app: &mut App, ui: &mut UiState, now: Timestamp) {
 }
 
 /// Handles a key while a service dialog is open: Enter submits, Esc
-/// cancels, ↑/↓ move the choice, Tab moves between the fields of a
-/// transfer, and other printable keys are typed into the focused field.
+/// cancels, ↑/↓ move the choice, Tab and Shift-Tab move between the
+/// fields of a transfer or a new ticket, and other printable keys are typed
+/// into the focused text field.
 pub fn handle_dialog_key(app: &mut App, ui: &mut UiState, event: &KeyEvent, now: Timestamp) {
-    if event.code == KeyCode::Tab {
-        if let Some(dialog) = ui.services.dialog.as_mut()
-            && matches!(dialog.purpose, Purpose::Transfer { .. })
-        {
-            dialog.on_assignee = !dialog.on_assignee;
+    if matches!(event.code, KeyCode::Tab | KeyCode::BackTab) {
+        if let Some(dialog) = ui.services.dialog.as_mut() {
+            let delta = if event.code == KeyCode::Tab { 1 } else { -1 };
+            dialog.step_focus(delta);
         }
         return;
     }
@@ -479,23 +589,21 @@ pub fn handle_dialog_key(app: &mut App, ui: &mut UiState, event: &KeyEvent, now:
         Some(Action::ForceQuit) => ui.quit = true,
         Some(Action::Submit) => submit_dialog(app, ui, now),
         Some(Action::Cancel) => ui.services.dialog = None,
-        Some(Action::Up | Action::Down) => {
-            let count = dialog.choices();
-            if count > 0 {
-                let delta = if event.code == KeyCode::Up { -1 } else { 1 };
-                dialog.choice = dialog.choice.saturating_add_signed(delta).min(count - 1);
-                dialog.error = None;
-            }
+        Some(action @ (Action::Up | Action::Down)) => {
+            dialog.step_choice(if action == Action::Up { -1 } else { 1 });
         }
         Some(Action::DeleteChar) => {
-            dialog.focused().backspace();
-            dialog.error = None;
+            if let Some(field) = dialog.focused() {
+                field.backspace();
+                dialog.error = None;
+            }
         }
         _ => {
             if let KeyCode::Char(c) = event.code
                 && !event.modifiers.contains(KeyModifiers::CONTROL)
+                && let Some(field) = dialog.focused()
             {
-                dialog.focused().insert(c);
+                field.insert(c);
                 dialog.error = None;
             }
         }
@@ -507,8 +615,10 @@ pub fn paste(ui: &mut UiState, text: &str) -> bool {
     let Some(dialog) = ui.services.dialog.as_mut() else {
         return false;
     };
-    dialog.focused().paste(text);
-    dialog.error = None;
+    if let Some(field) = dialog.focused() {
+        field.paste(text);
+        dialog.error = None;
+    }
     true
 }
 
@@ -547,10 +657,27 @@ pub fn submit_dialog(app: &mut App, ui: &mut UiState, now: Timestamp) {
                 done,
             )
         }
-        Purpose::Create { ticket } => {
+        Purpose::Create {
+            ticket,
+            urgencies,
+            categories,
+        } => {
             let mut new = (**ticket).clone();
+            new.location = dialog.location.text.trim().to_owned();
+            if new.location.is_empty() {
+                if let Some(dialog) = ui.services.dialog.as_mut() {
+                    dialog.error = Some(lang.t("tickets.needs_location").to_owned());
+                    dialog.focus = Focus::Location;
+                }
+                return;
+            }
             new.description = remark.trim().to_owned();
-            new.urgency = Urgency::ALL[dialog.choice.min(Urgency::ALL.len() - 1)];
+            if let Some(urgency) = urgencies.get(dialog.choice) {
+                new.urgency = *urgency;
+            }
+            if let Some(category) = categories.get(dialog.category) {
+                new.category = *category;
+            }
             let id = app.projection.services.tickets.next_id();
             (
                 ActionKind::CreateTicket { ticket: new },

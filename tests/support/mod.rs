@@ -8,6 +8,7 @@
 // Each test crate includes this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod duty;
 pub mod tmux;
 
 use std::fs::{File, OpenOptions};

@@ -57,14 +57,19 @@ impl Tmux {
 
     /// Returns the visible screen of `session`, one line per row.
     pub fn screen(&self, session: &str) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", session]).stdout)
-            .into_owned()
+        String::from_utf8_lossy(
+            &self
+                .tmux(&["capture-pane", "-p", "-t", &pane(session)])
+                .stdout,
+        )
+        .into_owned()
     }
 
     /// Sends keys by their tmux names (`Enter`, `Tab`, `Escape`) or as
     /// runs of plain characters.
     pub fn keys(&self, session: &str, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", session];
+        let target = pane(session);
+        let mut args = vec!["send-keys", "-t", target.as_str()];
         args.extend_from_slice(keys);
         let output = self.tmux(&args);
         assert!(
@@ -77,7 +82,7 @@ impl Tmux {
     /// Types `text` literally, so that no word in it is taken for a key
     /// name. Chinese text reaches the console this way.
     pub fn type_text(&self, session: &str, text: &str) {
-        let output = self.tmux(&["send-keys", "-t", session, "-l", text]);
+        let output = self.tmux(&["send-keys", "-t", &pane(session), "-l", text]);
         assert!(
             output.status.success(),
             "tmux send-keys -l failed: {}",
@@ -87,7 +92,7 @@ impl Tmux {
 
     /// Returns the PID of the process running in `session`.
     pub fn pane_pid(&self, session: &str) -> Option<u32> {
-        let output = self.tmux(&["display-message", "-p", "-t", session, "#{pane_pid}"]);
+        let output = self.tmux(&["display-message", "-p", "-t", &pane(session), "#{pane_pid}"]);
         String::from_utf8_lossy(&output.stdout).trim().parse().ok()
     }
 
@@ -101,6 +106,19 @@ impl Tmux {
     /// with the last screen after [`SCREEN_TIMEOUT`].
     #[track_caller]
     pub fn wait_until(&self, session: &str, what: &str, done: impl Fn(&str) -> bool) -> Duration {
+        self.wait_within(session, what, SCREEN_TIMEOUT, done)
+    }
+
+    /// Waits like [`Tmux::wait_until`] but up to `timeout`, for what the
+    /// console does on a timer of its own.
+    #[track_caller]
+    pub fn wait_within(
+        &self,
+        session: &str,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> Duration {
         let start = Instant::now();
         loop {
             let screen = self.screen(session);
@@ -108,12 +126,38 @@ impl Tmux {
                 return start.elapsed();
             }
             assert!(
-                start.elapsed() < SCREEN_TIMEOUT,
+                start.elapsed() < timeout,
                 "screen never showed {what:?}; last screen:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// The pane of `session`, named so that tmux takes the session's exact
+/// name: a bare name is also matched against window names, and every
+/// window here is named after `guardroom`, so "guard" would find the
+/// window of whichever session was used last.
+fn pane(session: &str) -> String {
+    format!("={session}:")
+}
+
+/// Logs `id` in on the login screen of `session`.
+pub fn log_in(tmux: &Tmux, session: &str, id: &str, pin: &str) {
+    tmux.type_text(session, id);
+    tmux.keys(session, &["Enter"]);
+    tmux.type_text(session, pin);
+    tmux.keys(session, &["Enter"]);
+}
+
+/// Quits the console in `session` with `q` and `y`, after `question`
+/// shows, and waits until its process has ended.
+pub fn quit(tmux: &Tmux, session: &str, question: &str) {
+    let pid = tmux.pane_pid(session).expect("pane pid");
+    tmux.keys(session, &["q"]);
+    tmux.wait_for(session, question);
+    tmux.keys(session, &["y"]);
+    wait_gone(pid);
 }
 
 impl Drop for Tmux {

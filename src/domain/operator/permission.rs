@@ -159,17 +159,14 @@ pub fn required(action: &Action, book: &AlarmBook) -> Permission {
         ActionKind::HandOver { .. } => Permission::HandOver,
         ActionKind::TakeOver { .. } => Permission::TakeOver,
         ActionKind::OperatorChanged { .. } => Permission::ManageOperators,
-        // Guards note on tickets and report repairs from an alarm or a
-        // device; taking a device out of service stays with maintenance.
+        // Guards note on tickets and take repair reports, from an alarm, a
+        // device or a resident at the window; taking a device out of
+        // service stays with maintenance.
         ActionKind::TicketAct {
             act: TicketActionKind::Note,
             ..
         } => Permission::Note,
-        ActionKind::CreateTicket { ticket }
-            if !ticket.out_of_service && (ticket.alarm.is_some() || ticket.device.is_some()) =>
-        {
-            Permission::Note
-        }
+        ActionKind::CreateTicket { ticket } if !ticket.out_of_service => Permission::Note,
         ActionKind::TicketAct { .. } | ActionKind::CreateTicket { .. } => Permission::HandleTickets,
         // Running the missed check-in ladder is the guard's work, as
         // acknowledging alarms is.

@@ -21,9 +21,11 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use super::handover::{self, Sheet, SheetInput, local_time};
+use super::service_log;
 use super::stats::{Stats, StatsBuilder};
 use crate::domain::alarm::{ActionKind, Alarm, Change, Flood};
 use crate::domain::device::Liveness;
+use crate::domain::privacy::mask_name;
 use crate::domain::services::{ServiceSetup, Services};
 use crate::domain::shift::{Schedule, Shift};
 use crate::domain::{Event, EventBody, Projection};
@@ -96,8 +98,8 @@ pub struct AlarmRow {
     pub disposition: String,
 }
 
-/// One entry of the log: an alarm raise, change or action, a flood, or a
-/// duty-log entry.
+/// One entry of the log: an alarm raise, change or action, a flood, a
+/// duty-log entry, or a ticket or eldercare record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LogRow {
     pub seq: i64,
@@ -108,7 +110,7 @@ pub struct LogRow {
     pub source: String,
     pub operator: String,
     pub text: String,
-    /// A duty-log entry rather than an alarm entry.
+    /// A duty-log, ticket or eldercare entry rather than an alarm entry.
     pub duty: bool,
 }
 
@@ -318,6 +320,8 @@ struct RangeRows<'a> {
     alarm_rows: HashMap<u64, usize>,
     log: Vec<LogRow>,
     shift: Option<Shift>,
+    /// Residents' names by id, from the registry.
+    residents: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> RangeRows<'a> {
@@ -330,6 +334,12 @@ impl<'a> RangeRows<'a> {
             alarm_rows: HashMap::new(),
             log: Vec::new(),
             shift: None,
+            residents: request
+                .services
+                .residents
+                .iter()
+                .map(|resident| (resident.id.as_str(), resident.name.as_str()))
+                .collect(),
         }
     }
 
@@ -455,7 +465,33 @@ impl<'a> RangeRows<'a> {
                     true,
                 );
             }
+            EventBody::Ticket { .. } | EventBody::Care { .. } => {
+                if service_log::is_routine(&event.body) {
+                    return;
+                }
+                let subject = |id: &str| self.resident_subject(id);
+                if let Some(row) = service_log::service_row(&event.body, lang, privacy, &subject) {
+                    self.push_row(
+                        event,
+                        row.kind,
+                        String::new(),
+                        row.subject,
+                        row.operator.unwrap_or_default(),
+                        row.text,
+                        true,
+                    );
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// Formats a resident as `id name`, the name masked unless revealing.
+    fn resident_subject(&self, id: &str) -> String {
+        match self.residents.get(id) {
+            Some(name) if self.request.privacy.reveal => format!("{id} {name}"),
+            Some(name) => format!("{id} {}", mask_name(name)),
+            None => id.to_owned(),
         }
     }
 
@@ -508,20 +544,35 @@ impl<'a> RangeRows<'a> {
         text: String,
         duty: bool,
     ) {
+        // A kind without a label of its own shows its stored name, never
+        // the catalog key.
+        let kind = self.request.lang.try_t(kind_key).map_or_else(
+            || {
+                let name = kind_key.rsplit('.').next().unwrap_or(kind_key);
+                name.trim_start_matches("log_").replace('_', " ")
+            },
+            str::to_owned,
+        );
+        self.push_row(event, kind, priority, source, operator, text, duty);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_row(
+        &mut self,
+        event: &Event,
+        kind: String,
+        priority: String,
+        source: String,
+        operator: String,
+        text: String,
+        duty: bool,
+    ) {
         let shift = self.shift_of(event.at);
         self.log.push(LogRow {
             seq: event.seq,
             time: local_time(event.at, &self.request.tz),
             shift,
-            // A kind without a label of its own shows its stored name, never
-            // the catalog key.
-            kind: self.request.lang.try_t(kind_key).map_or_else(
-                || {
-                    let name = kind_key.rsplit('.').next().unwrap_or(kind_key);
-                    name.trim_start_matches("log_").replace('_', " ")
-                },
-                str::to_owned,
-            ),
+            kind,
             priority,
             source,
             operator,
@@ -720,10 +771,11 @@ impl Report {
         (columns, rows)
     }
 
-    /// The duty-log entries as columns and rows.
+    /// The duty-log, ticket and eldercare entries as columns and rows. The
+    /// source is the ticket id or the resident of a service entry.
     pub fn duty_table(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let t = |key: &str| self.lang.t(&format!("report.col_{key}")).to_owned();
-        let columns = ["time", "shift", "type", "operator", "text"]
+        let columns = ["time", "shift", "type", "source", "operator", "text"]
             .map(t)
             .to_vec();
         let rows = self
@@ -735,6 +787,7 @@ impl Report {
                     row.time.clone(),
                     row.shift.clone(),
                     row.kind.clone(),
+                    row.source.clone(),
                     row.operator.clone(),
                     row.text.clone(),
                 ]

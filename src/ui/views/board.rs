@@ -10,12 +10,11 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::dialog::{centred, clear};
 use crate::app::App;
-use crate::domain::care::{BoardRow, CareEntryKind, ClearReason, DayStatus, Resident, Stage};
+use crate::domain::care::{BoardRow, DayStatus, Resident};
 use crate::domain::privacy::DataKind;
-use crate::domain::ticket::Urgency;
-use crate::i18n::Lang;
-use crate::i18n::width::truncate;
-use crate::ui::services::{OUTCOMES, Purpose, ServiceDialog, ServicesState, board_rows};
+use crate::i18n::width::{cells, truncate};
+use crate::report::care::{entry_text, reason_text, stage_text};
+use crate::ui::services::{Focus, OUTCOMES, Purpose, ServiceDialog, ServicesState, board_rows};
 use crate::ui::state::UiState;
 use crate::ui::widgets::{Ctx, short_age, short_time, tail_fit, wrap};
 
@@ -50,14 +49,6 @@ fn location(services: &ServicesState, resident: &Resident) -> String {
     .copied()
     .collect::<Vec<_>>()
     .join(" ")
-}
-
-fn stage_text(stage: Stage, lang: Lang) -> String {
-    format!(
-        "{} {}",
-        stage.number(),
-        lang.t(&format!("board.stage_{}", stage.number()))
-    )
 }
 
 /// Formats a day status with a mark, so that it does not rest on colour,
@@ -119,17 +110,6 @@ fn detail_text(day: &DayStatus, ctx: &Ctx) -> String {
                 ],
             ),
         },
-    }
-}
-
-fn reason_text(reason: &ClearReason, lang: Lang) -> String {
-    match reason {
-        ClearReason::CheckedIn => lang.t("board.checked_in").to_owned(),
-        ClearReason::CheckedInLate => lang.t("board.checked_in_late").to_owned(),
-        ClearReason::Outcome { outcome } => lang
-            .t(&format!("board.outcome_{}", outcome.as_str()))
-            .to_owned(),
-        ClearReason::Activity => lang.t("board.activity_seen").to_owned(),
     }
 }
 
@@ -301,47 +281,6 @@ pub fn draw_resident(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
-/// Formats a history entry, and its remark if it has one.
-fn entry_text(entry: &CareEntryKind, lang: Lang) -> (String, String) {
-    match entry {
-        CareEntryKind::CheckedIn { .. } => (lang.t("board.checked_in").to_owned(), String::new()),
-        CareEntryKind::Activity { source, .. } => (
-            lang.tf("board.entry_activity", &[("source", source)]),
-            String::new(),
-        ),
-        CareEntryKind::Sos => (lang.t("board.entry_sos").to_owned(), String::new()),
-        CareEntryKind::Fall => (lang.t("board.entry_fall").to_owned(), String::new()),
-        CareEntryKind::WindowMissed { .. } => (lang.t("board.missed").to_owned(), String::new()),
-        CareEntryKind::StageStarted { stage } => (
-            lang.tf("board.entry_stage", &[("stage", &stage_text(*stage, lang))]),
-            String::new(),
-        ),
-        CareEntryKind::Outcome {
-            outcome,
-            operator,
-            remark,
-            ..
-        } => (
-            format!(
-                "{}  {operator}",
-                lang.t(&format!("board.outcome_{}", outcome.as_str()))
-            ),
-            remark.clone(),
-        ),
-        CareEntryKind::LadderEnded { reason } => (
-            lang.tf(
-                "board.entry_ended",
-                &[("reason", &reason_text(reason, lang))],
-            ),
-            String::new(),
-        ),
-        CareEntryKind::Inactive { .. } => {
-            (lang.t("board.entry_inactive").to_owned(), String::new())
-        }
-        CareEntryKind::ActivityResumed => (lang.t("board.entry_resumed").to_owned(), String::new()),
-    }
-}
-
 /// Maximum width of a dialog, in cells.
 const DIALOG_MAX_CELLS: u16 = 64;
 
@@ -368,37 +307,15 @@ pub fn draw_dialog(frame: &mut Frame, area: Rect, app: &App, dialog: &ServiceDia
             lines.push(Line::styled(lang.t("tickets.dialog_assignee"), theme.dim()));
             lines.push(field_line(
                 &dialog.assignee.text,
-                dialog.on_assignee,
+                dialog.focus == Focus::Assignee,
                 text_cells,
                 ctx,
             ));
             field_label = "tickets.dialog_reason";
             lang.tf("tickets.dialog_transfer", &[("ticket", ticket)])
         }
-        Purpose::Create { ticket } => {
-            let mut link = Vec::new();
-            if let Some(alarm) = ticket.alarm {
-                link.push(crate::ui::acting::alarm_label(app, alarm));
-            }
-            if let Some(device) = &ticket.device {
-                link.push(device.clone());
-            }
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("{} ", lang.t("tickets.field_location")),
-                    theme.dim(),
-                ),
-                Span::raw(ticket.location.clone()),
-            ]));
-            lines.push(Line::from(vec![
-                Span::styled(format!("{} ", lang.t("tickets.field_link")), theme.dim()),
-                Span::raw(truncate(&link.join(" · "), text_cells)),
-            ]));
-            lines.push(Line::styled(lang.t("tickets.col_urgency"), theme.dim()));
-            for (index, urgency) in Urgency::ALL.iter().enumerate() {
-                let text = lang.t(&format!("tickets.urgency_{}", urgency.as_str()));
-                lines.push(choice_line(text, index == dialog.choice, ctx));
-            }
+        Purpose::Create { .. } => {
+            lines.extend(create_lines(app, dialog, text_cells, ctx));
             field_label = "tickets.field_description";
             lang.tf(
                 "tickets.dialog_create",
@@ -417,7 +334,7 @@ pub fn draw_dialog(frame: &mut Frame, area: Rect, app: &App, dialog: &ServiceDia
     lines.push(Line::styled(lang.t(field_label), theme.dim()));
     lines.push(field_line(
         &dialog.field.text,
-        !dialog.on_assignee,
+        dialog.focus == Focus::Field,
         text_cells,
         ctx,
     ));
@@ -430,10 +347,10 @@ pub fn draw_dialog(frame: &mut Frame, area: Rect, app: &App, dialog: &ServiceDia
         }
     }
     lines.push(Line::from(""));
-    let keys = if matches!(dialog.purpose, Purpose::Transfer { .. }) {
-        "tickets.dialog_keys_fields"
-    } else {
-        "dialog.keys"
+    let keys = match dialog.purpose {
+        Purpose::Transfer { .. } => "tickets.dialog_keys_fields",
+        Purpose::Create { .. } => "tickets.dialog_keys_create",
+        _ => "dialog.keys",
     };
     lines.push(Line::styled(lang.t(keys), theme.accent()));
 
@@ -477,4 +394,122 @@ fn choice_line(text: &str, chosen: bool, ctx: &Ctx) -> Line<'static> {
     } else {
         Line::from(format!(" ( ) {text}"))
     }
+}
+
+/// Builds the lines of a new ticket's dialog above its description: the
+/// location, the linked alarm or device, and the configured urgencies and
+/// categories to choose from.
+fn create_lines(
+    app: &App,
+    dialog: &ServiceDialog,
+    text_cells: usize,
+    ctx: &Ctx,
+) -> Vec<Line<'static>> {
+    let lang = ctx.lang;
+    let theme = ctx.theme;
+    let Purpose::Create {
+        ticket,
+        urgencies,
+        categories,
+    } = &dialog.purpose
+    else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+
+    let label = format!("{} ", lang.t("tickets.field_location"));
+    let mut location = field_line(
+        &dialog.location.text,
+        dialog.focus == Focus::Location,
+        text_cells.saturating_sub(cells(&label)),
+        ctx,
+    );
+    location.spans.insert(0, Span::styled(label, theme.dim()));
+    lines.push(location);
+
+    let mut link = Vec::new();
+    if let Some(alarm) = ticket.alarm {
+        link.push(crate::ui::acting::alarm_label(app, alarm));
+    }
+    if let Some(device) = &ticket.device {
+        link.push(device.clone());
+    }
+    if !link.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", lang.t("tickets.field_link")), theme.dim()),
+            Span::raw(truncate(&link.join(" · "), text_cells)),
+        ]));
+    }
+
+    let urgency_texts: Vec<&str> = urgencies
+        .iter()
+        .map(|urgency| lang.t(&format!("tickets.urgency_{}", urgency.as_str())))
+        .collect();
+    lines.push(group_label(
+        lang.t("tickets.col_urgency"),
+        dialog.focus == Focus::Urgency,
+        ctx,
+    ));
+    lines.extend(choice_rows(&urgency_texts, dialog.choice, text_cells, ctx));
+
+    let category_texts: Vec<&str> = categories
+        .iter()
+        .map(|category| lang.t(&format!("tickets.category_{}", category.as_str())))
+        .collect();
+    lines.push(group_label(
+        lang.t("tickets.col_category"),
+        dialog.focus == Focus::Category,
+        ctx,
+    ));
+    lines.extend(choice_rows(
+        &category_texts,
+        dialog.category,
+        text_cells,
+        ctx,
+    ));
+    lines
+}
+
+/// Formats the heading of a group of choices. While the arrow keys change
+/// the group, its heading names them, so that the focus does not rest on
+/// colour.
+fn group_label(text: &str, focused: bool, ctx: &Ctx) -> Line<'static> {
+    if focused {
+        Line::styled(
+            ctx.lang.tf("tickets.dialog_choose", &[("field", &text)]),
+            ctx.theme.accent().add_modifier(Modifier::BOLD),
+        )
+    } else {
+        Line::styled(text.to_owned(), ctx.theme.dim())
+    }
+}
+
+/// Choices side by side, `(*) chosen  ( ) other`, wrapped to `cells`.
+fn choice_rows(texts: &[&str], chosen: usize, cells_max: usize, ctx: &Ctx) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    for (index, text) in texts.iter().enumerate() {
+        let item = if index == chosen {
+            format!("(*) {text}")
+        } else {
+            format!("( ) {text}")
+        };
+        let width = cells(&item) + 2;
+        if used > 1 && used + width > cells_max {
+            lines.push(Line::from(std::mem::take(&mut spans)));
+            spans.push(Span::raw(" "));
+            used = 1;
+        }
+        let style = if index == chosen {
+            ctx.theme.selected()
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(item, style));
+        spans.push(Span::raw("  "));
+        used += width;
+    }
+    lines.push(Line::from(spans));
+    lines
 }

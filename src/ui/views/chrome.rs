@@ -117,19 +117,34 @@ fn link_summary(app: &App, ctx: &Ctx) -> (String, Style) {
     }
 }
 
+/// The views of the tab line: the view, its key and the catalog key of its label.
+const TABS: [(View, &str, &str); 7] = [
+    (View::Alarms, "0", "tab.alarms"),
+    (View::Overview, "1", "tab.overview"),
+    (View::Devices, "2", "tab.devices"),
+    (View::Log, "3", "tab.log"),
+    (View::Tickets, "4", "tab.tickets"),
+    (View::Board, "5", "tab.board"),
+    (View::History, "H", "tab.history"),
+];
+
+/// How much of each tab's label the tab line shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TabLabels {
+    All,
+    /// The current tab's label; the others show only their key.
+    Current,
+    KeysOnly,
+}
+
 /// Draws the tab line: views on the left, with the count of alarms that
 /// need acknowledging beside the alarm tab, and data freshness on the right.
+/// When the labels leave no room for the last message's time, the other
+/// tabs shrink to their keys, then the current one too.
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     let lang = ctx.lang;
     let theme = ctx.theme;
-    let current = match ui.view {
-        View::Help => match ui.before_help {
-            View::Detail | View::AlarmDetail => ui.previous,
-            view => view,
-        },
-        View::Detail | View::AlarmDetail => ui.previous,
-        view => view,
-    };
+    let current = tab_of(ui);
     let unacknowledged = app
         .projection
         .alarms
@@ -142,14 +157,90 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
             )
         })
         .count();
+
+    let last = match app.last_message {
+        Some(at) => lang.tf(
+            "tab.last_message",
+            &[("time", &local_time(at, ctx)), ("age", &age(Some(at), ctx))],
+        ),
+        None => lang.tf("tab.last_message_never", &[]),
+    };
+    // Actions waiting for the broker come before the last-message time, so
+    // a narrow terminal cuts the time first.
+    let unsent = (app.unsent > 0).then(|| lang.tf("tab.unsent", &[("count", &app.unsent)]));
+    let width = area.width as usize;
+    // The time and its trailing space must fit; the count of bad payloads
+    // after it may be cut.
+    let reserved = cells(&last) + 1 + unsent.as_deref().map_or(0, cells);
+    let labels = [TabLabels::All, TabLabels::Current, TabLabels::KeysOnly]
+        .into_iter()
+        .find(|labels| {
+            let used: usize = tab_spans(*labels, current, unacknowledged, ctx)
+                .iter()
+                .map(|span| cells(&span.content))
+                .sum();
+            used + reserved <= width
+        })
+        .unwrap_or(TabLabels::KeysOnly);
+    let mut spans = tab_spans(labels, current, unacknowledged, ctx);
+
+    let mut right = last;
+    if app.bad_payloads > 0 {
+        right.push_str(&lang.tf("tab.bad_payloads", &[("count", &app.bad_payloads)]));
+    }
+    right.push(' ');
+    if let Some(unsent) = unsent {
+        spans.push(Span::styled(
+            unsent,
+            Style::default()
+                .fg(theme.warning)
+                .add_modifier(Modifier::REVERSED),
+        ));
+    }
+
+    let used: usize = spans.iter().map(|span| cells(&span.content)).sum();
+    let room = width.saturating_sub(used);
+    let right = truncate(&right, room);
+    let gap = room.saturating_sub(cells(&right));
+    spans.push(Span::raw(" ".repeat(gap)));
+    spans.push(Span::styled(right, theme.dim()));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Returns the tab a view belongs to: a detail or the help screen
+/// highlights the list it was opened from.
+fn tab_of(ui: &UiState) -> View {
+    let view = match ui.view {
+        View::Help => ui.before_help,
+        view => view,
+    };
+    match view {
+        View::Detail | View::AlarmDetail => ui.previous,
+        View::Ticket => View::Tickets,
+        View::Resident => View::Board,
+        view => view,
+    }
+}
+
+fn tab_spans(
+    labels: TabLabels,
+    current: View,
+    unacknowledged: usize,
+    ctx: &Ctx,
+) -> Vec<Span<'static>> {
+    let theme = ctx.theme;
     let mut spans = Vec::new();
-    for (view, key, label) in [
-        (View::Alarms, "0", "tab.alarms"),
-        (View::Overview, "1", "tab.overview"),
-        (View::Devices, "2", "tab.devices"),
-        (View::History, "H", "tab.history"),
-    ] {
-        let text = format!(" {key} {} ", lang.t(label));
+    for (view, key, label) in TABS {
+        let full = match labels {
+            TabLabels::All => true,
+            TabLabels::Current => view == current,
+            TabLabels::KeysOnly => false,
+        };
+        let text = if full {
+            format!(" {key} {} ", ctx.lang.t(label))
+        } else {
+            format!(" {key} ")
+        };
         let style = if view == current {
             theme.selected().add_modifier(Modifier::BOLD)
         } else {
@@ -166,38 +257,7 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
             spans.push(Span::raw(" "));
         }
     }
-
-    let last = match app.last_message {
-        Some(at) => lang.tf(
-            "tab.last_message",
-            &[("time", &local_time(at, ctx)), ("age", &age(Some(at), ctx))],
-        ),
-        None => lang.tf("tab.last_message_never", &[]),
-    };
-    let mut right = last;
-    if app.bad_payloads > 0 {
-        right.push_str(&lang.tf("tab.bad_payloads", &[("count", &app.bad_payloads)]));
-    }
-    right.push(' ');
-
-    // Actions waiting for the broker come before the last-message time, so
-    // a narrow terminal cuts the time first.
-    if app.unsent > 0 {
-        spans.push(Span::styled(
-            lang.tf("tab.unsent", &[("count", &app.unsent)]),
-            Style::default()
-                .fg(theme.warning)
-                .add_modifier(Modifier::REVERSED),
-        ));
-    }
-
-    let used: usize = spans.iter().map(|span| cells(&span.content)).sum();
-    let room = (area.width as usize).saturating_sub(used);
-    let right = truncate(&right, room);
-    let gap = room.saturating_sub(cells(&right));
-    spans.push(Span::raw(" ".repeat(gap)));
-    spans.push(Span::styled(right, theme.dim()));
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    spans
 }
 
 /// Key hints for the current scopes, or the filter being typed.

@@ -12,11 +12,14 @@ use ratatui::widgets::Paragraph;
 use crate::app::App;
 use crate::domain::EventBody;
 use crate::domain::alarm::{ActionKind, Flood};
-use crate::i18n::Lang;
+use crate::domain::privacy::DataKind;
 use crate::i18n::width::{cells, pad, truncate};
+use crate::report::service_log::service_row;
 use crate::store::log::LogRow;
 use crate::ui::review::{Period, ReviewState, entry_key, kind_choices};
+use crate::ui::services::ServicesState;
 use crate::ui::state::UiState;
+use crate::ui::views::board::shown;
 use crate::ui::widgets::{Ctx, priority_style};
 
 /// Column widths in cells: time, type, priority, source, operator.
@@ -34,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     if review.show_stats {
         super::stats::draw(frame, body, review, ctx);
     } else {
-        draw_rows(frame, body, app, review, ctx);
+        draw_rows(frame, body, app, ui, ctx);
     }
 }
 
@@ -107,7 +110,8 @@ fn draw_filters(frame: &mut Frame, area: Rect, app: &App, review: &ReviewState, 
     frame.render_widget(Paragraph::new(vec![line, second]), area);
 }
 
-fn draw_rows(frame: &mut Frame, area: Rect, app: &App, review: &ReviewState, ctx: &Ctx) {
+fn draw_rows(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
+    let review = &ui.review;
     let lang = ctx.lang;
     let theme = ctx.theme;
     let width = area.width as usize;
@@ -142,7 +146,7 @@ fn draw_rows(frame: &mut Frame, area: Rect, app: &App, review: &ReviewState, ctx
     let first = (review.selected + 1).saturating_sub(visible);
     for (position, (index, correction)) in shown.iter().enumerate().skip(first).take(visible) {
         let row = &review.rows[*index];
-        let cells_of = row_cells(app, row, long, lang, ctx);
+        let cells_of = row_cells(app, &ui.services, row, long, ctx);
         let text = if *correction {
             format!("↳ {}", cells_of.text)
         } else {
@@ -189,8 +193,17 @@ pub struct RowCells {
 }
 
 /// Formats a log row for the browser. Residents' phone numbers in texts are
-/// masked, as in exports.
-pub fn row_cells(app: &App, row: &LogRow, long: bool, lang: Lang, ctx: &Ctx) -> RowCells {
+/// masked, as in exports. An eldercare row names the resident by id and by
+/// name, masked as the board masks it: in clear only after this session
+/// revealed it.
+pub fn row_cells(
+    app: &App,
+    services: &ServicesState,
+    row: &LogRow,
+    long: bool,
+    ctx: &Ctx,
+) -> RowCells {
+    let lang = ctx.lang;
     let zoned = row.at.to_zoned_datetime(ctx.time_zone.clone());
     let time = if long {
         zoned.strftime("%m-%d %H:%M").to_string()
@@ -215,6 +228,23 @@ pub fn row_cells(app: &App, row: &LogRow, long: bool, lang: Lang, ctx: &Ctx) -> 
             .unwrap_or(key)
             .to_owned()
     };
+
+    if let Some(service) = service_row(&row.body, lang, privacy, &|id| {
+        resident_subject(app, services, id)
+    }) {
+        return RowCells {
+            time,
+            kind: service.kind,
+            priority: priority_cell(row),
+            source: service.subject,
+            operator: row
+                .operator
+                .clone()
+                .or(service.operator)
+                .unwrap_or_default(),
+            text: service.text,
+        };
+    }
 
     let (kind, source, text) = match &row.body {
         EventBody::AlarmRaised { raise } => (
@@ -284,11 +314,30 @@ pub fn row_cells(app: &App, row: &LogRow, long: bool, lang: Lang, ctx: &Ctx) -> 
     RowCells {
         time,
         kind,
-        priority: row
-            .priority
-            .map_or_else(String::new, |p| p.as_str().to_owned()),
+        priority: priority_cell(row),
         source,
         operator: row.operator.clone().unwrap_or_default(),
         text,
+    }
+}
+
+fn priority_cell(row: &LogRow) -> String {
+    row.priority
+        .map_or_else(String::new, |p| p.as_str().to_owned())
+}
+
+/// Formats a resident as `id name`, the name shown as the board shows it.
+fn resident_subject(app: &App, services: &ServicesState, id: &str) -> String {
+    let name = app
+        .projection
+        .services
+        .setup
+        .residents
+        .iter()
+        .find(|resident| resident.id == id)
+        .map(|resident| shown(services, DataKind::ResidentName, id, &resident.name));
+    match name {
+        Some(name) => format!("{id} {name}"),
+        None => id.to_owned(),
     }
 }

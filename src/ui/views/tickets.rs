@@ -11,13 +11,22 @@ use crate::app::App;
 use crate::domain::privacy::DataKind;
 use crate::domain::ticket::{SlaStatus, Ticket};
 use crate::i18n::Lang;
-use crate::i18n::width::truncate;
+use crate::i18n::width::{cells, truncate};
 use crate::ui::services::{me, ticket_rows};
 use crate::ui::state::UiState;
 use crate::ui::widgets::{Ctx, local_time, short_age, short_time, wrap};
 
 /// Column widths in cells: id, urgency, category, location, state, SLA.
+/// The id column grows to the longest id listed, up to [`ID_MAX_CELLS`].
 const WIDTHS: [u16; 6] = [7, 7, 10, 14, 11, 11];
+
+/// Widest the id column grows; a longer id is cut with `…`.
+const ID_MAX_CELLS: u16 = 16;
+
+/// Narrowest the description and location columns get when a long id
+/// widens the id column.
+const DESCRIPTION_MIN_CELLS: u16 = 10;
+const LOCATION_MIN_CELLS: u16 = 8;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     let lang = ctx.lang;
@@ -49,8 +58,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
         return;
     }
 
-    let fixed: u16 = WIDTHS.iter().sum::<u16>() + WIDTHS.len() as u16;
-    let description_cells = inner.width.saturating_sub(fixed).max(4);
+    let mut widths = WIDTHS;
+    widths[0] = id_cells(&rows, lang);
+    let fixed: u16 = widths.iter().sum::<u16>() + widths.len() as u16;
+    let mut description_cells = inner.width.saturating_sub(fixed);
+    // A wide id column takes its room from the location before the
+    // description shrinks to nothing.
+    if description_cells < DESCRIPTION_MIN_CELLS {
+        let give = (DESCRIPTION_MIN_CELLS - description_cells)
+            .min(widths[3].saturating_sub(LOCATION_MIN_CELLS));
+        widths[3] -= give;
+        description_cells += give;
+    }
+    let description_cells = description_cells.max(4);
     let header = Row::new(
         [
             "tickets.col_id",
@@ -75,7 +95,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
         .skip(first)
         .take(visible)
         .map(|(index, (ticket, status))| {
-            let row = ticket_row(ticket, status, description_cells, ctx);
+            let row = ticket_row(ticket, status, &widths, description_cells, ctx);
             if index == selected {
                 row.style(ctx.theme.selected())
             } else {
@@ -83,32 +103,50 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
             }
         })
         .collect();
-    let mut widths: Vec<Constraint> = WIDTHS.iter().map(|w| Constraint::Length(*w)).collect();
-    widths.push(Constraint::Length(description_cells));
-    let table = Table::new(table_rows, widths)
+    let mut constraints: Vec<Constraint> = widths.iter().map(|w| Constraint::Length(*w)).collect();
+    constraints.push(Constraint::Length(description_cells));
+    let table = Table::new(table_rows, constraints)
         .header(header)
         .column_spacing(1);
     frame.render_widget(table, inner);
 }
 
-fn ticket_row<'a>(ticket: &Ticket, status: &SlaStatus, description: u16, ctx: &Ctx) -> Row<'a> {
+/// Returns the width of the id column: the heading or the longest id of
+/// `rows`, whichever is wider, and at most [`ID_MAX_CELLS`].
+fn id_cells(rows: &[(&Ticket, SlaStatus)], lang: Lang) -> u16 {
+    let longest = rows
+        .iter()
+        .map(|(ticket, _)| cells(&ticket.id))
+        .chain([cells(lang.t("tickets.col_id")), WIDTHS[0] as usize])
+        .max()
+        .unwrap_or(0);
+    longest.min(ID_MAX_CELLS as usize) as u16
+}
+
+fn ticket_row<'a>(
+    ticket: &Ticket,
+    status: &SlaStatus,
+    widths: &[u16; 6],
+    description: u16,
+    ctx: &Ctx,
+) -> Row<'a> {
     let lang = ctx.lang;
     let content = &ticket.content;
     let (sla, sla_style) = sla_text(status, ctx);
     let cut = |text: &str, width: u16| truncate(text, width as usize);
     Row::new(vec![
-        Cell::from(cut(&ticket.id, WIDTHS[0])),
-        Cell::from(cut(urgency_text(content.urgency.as_str(), lang), WIDTHS[1])),
+        Cell::from(cut(&ticket.id, widths[0])),
+        Cell::from(cut(urgency_text(content.urgency.as_str(), lang), widths[1])),
         Cell::from(cut(
             lang.t(&format!("tickets.category_{}", content.category.as_str())),
-            WIDTHS[2],
+            widths[2],
         )),
-        Cell::from(cut(&content.location, WIDTHS[3])),
+        Cell::from(cut(&content.location, widths[3])),
         Cell::from(cut(
             lang.t(&format!("tickets.state_{}", content.state.as_str())),
-            WIDTHS[4],
+            widths[4],
         )),
-        Cell::from(Span::styled(cut(&sla, WIDTHS[5]), sla_style)),
+        Cell::from(Span::styled(cut(&sla, widths[5]), sla_style)),
         Cell::from(cut(&content.description, description)),
     ])
 }
