@@ -1343,3 +1343,58 @@ fn guard_may_not_take_a_device_out_of_service() {
     assert!(taken(&submitted).is_empty());
     assert!(ui.message.expect("a refusal").error);
 }
+
+#[test]
+fn handover_lists_the_shifts_ticket_steps() {
+    let sheet = sheet_with_services(false);
+    let rows = rows_of(&sheet, "tickets_worked");
+    let steps: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|row| (row[0].as_str(), row[1].as_str(), row[2].as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("12-04 17:00", "T-1", "created → new"),
+            ("12-04 17:30", "T-1", "note → new"),
+            ("12-04 18:00", "T-2", "created → new"),
+            ("12-04 19:30", "T-3", "created → new"),
+            ("12-04 19:35", "T-3", "assigned → assigned"),
+            ("12-04 19:40", "T-3", "accepted → in progress"),
+        ],
+        "the shift's steps in order, none of T-4 from the day before"
+    );
+    assert_eq!(rows[1][3], "g1");
+    assert_eq!(rows[1][4], "已电话联系住户，关闭总阀");
+}
+
+#[test]
+fn handover_lists_the_shifts_eldercare() {
+    let sheet = sheet_with_services(false);
+    let rows = rows_of(&sheet, "care_events");
+    let entries: Vec<String> = rows.iter().map(|row| row.join(" | ")).collect();
+    assert!(
+        rows.iter().all(|row| row[1] != "r-0102"),
+        "a routine check-in stays off the sheet: {entries:#?}"
+    );
+    let last = rows.last().expect("entries");
+    assert_eq!(
+        (last[0].as_str(), last[1].as_str(), last[3].as_str()),
+        ("12-04 19:50", "r-0101", "stage 1 call resident started"),
+        "the ladder that started in the shift: {entries:#?}"
+    );
+    let safe = rows
+        .iter()
+        .find(|row| row[1] == "r-0104" && row[3].starts_with("resident safe"))
+        .unwrap_or_else(|| panic!("r-0104's outcome: {entries:#?}"));
+    assert_eq!(safe[0], "12-04 09:20");
+    assert_eq!(safe[2], "欧**明");
+    assert!(safe[3].contains("g1"), "{safe:?}");
+    assert_eq!(safe[4], "上门确认老人在家休息");
+
+    let revealed = rows_of(&sheet_with_services(true), "care_events").clone();
+    assert!(
+        revealed.iter().any(|row| row[2] == "欧阳德明"),
+        "{revealed:#?}"
+    );
+}
