@@ -17,7 +17,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use support::duty::{DutyRow, duty_rows};
-use support::tmux::{Tmux, console_line, log_in, quit, read_logs};
+use support::tmux::{Tmux, console_line, log_in, quit, read_logs, wait_gone};
 use support::{Broker, Home};
 
 const GUARD_A: &str = "g-zhao";
@@ -376,4 +376,42 @@ fn note_handover_review_and_verify() {
         "the report shows catalog keys instead of entry types:\n{}",
         raw_keys.join("\n")
     );
+}
+
+/// A console attached to `guardroom serve` hands its actions to the
+/// recorder through the database, from a thread of its own: quitting must
+/// wait for that thread, or the logout is lost with the process.
+#[test]
+fn attached_console_records_logout_on_quit() {
+    let broker = Broker::start_new();
+    let home = Home::new();
+    let config = home.write_config("dutysite", &broker.url(), &[]);
+    let database = home.path().join("duty.sqlite");
+    add_operator(&home, &database, GUARD_A, "赵守一", "guard", GUARD_A_PIN);
+    let mut serve = home.serve(&config, &database);
+    let tmux = Tmux::new(&home);
+
+    tmux.start(
+        "attached",
+        &console_line(&home, &config, &database, "en", &[]),
+    );
+    tmux.wait_for("attached", "Operator id");
+    log_in(&tmux, "attached", GUARD_A, GUARD_A_PIN);
+    tmux.wait_for("attached", &format!("{GUARD_A} · attached"));
+    wait_for_duty(&database, "log_in");
+
+    // Another program holds the database while the operator quits, so the
+    // logout cannot be written at once: the console must wait for it.
+    let blocker = rusqlite::Connection::open(&database).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let pid = tmux.pane_pid("attached").expect("pane pid");
+    tmux.keys("attached", &["q"]);
+    tmux.wait_for("attached", "Quit the guardroom console?");
+    tmux.keys("attached", &["y"]);
+    std::thread::sleep(Duration::from_millis(700));
+    blocker.execute_batch("ROLLBACK").unwrap();
+    wait_gone(pid);
+    let rows = wait_for_duty(&database, "log_out");
+    assert_eq!(rows.last().unwrap().operator(), GUARD_A);
+    serve.terminate();
 }

@@ -26,7 +26,14 @@ const RETRY_CAP: Duration = Duration::from_secs(30);
 /// The sending side; cheap to clone into the console's submit function.
 #[derive(Clone)]
 pub struct Requests {
-    actions: std_mpsc::Sender<Action>,
+    actions: std_mpsc::Sender<Message>,
+}
+
+/// What the console hands the writing thread.
+enum Message {
+    Act(Action),
+    /// Answer on the sender once everything queued before is saved.
+    Flush(std_mpsc::Sender<()>),
 }
 
 impl Requests {
@@ -43,30 +50,44 @@ impl Requests {
     /// Queues `action` for the recorder.
     pub fn submit(&self, action: Action) -> Result<(), ActError> {
         self.actions
-            .send(action)
+            .send(Message::Act(action))
             .map_err(|_| ActError::Unavailable("the request writer has stopped".into()))
+    }
+
+    /// Waits up to `timeout` until every action queued so far is saved,
+    /// and returns whether it was. A closing console calls this: the
+    /// process would otherwise end the thread before it writes the
+    /// operator's logout.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let (done, saved) = std_mpsc::channel();
+        if self.actions.send(Message::Flush(done)).is_err() {
+            return false;
+        }
+        saved.recv_timeout(timeout).is_ok()
     }
 }
 
-fn run(database: &std::path::Path, queue: &std_mpsc::Receiver<Action>, feed: &mpsc::Sender<Feed>) {
+fn run(database: &std::path::Path, queue: &std_mpsc::Receiver<Message>, feed: &mpsc::Sender<Feed>) {
     let mut store: Option<Store> = None;
     let mut waiting: VecDeque<Action> = VecDeque::new();
     let mut fault: Option<(u32, StorageFault, Instant)> = None;
+    // Flushes wait for the actions queued before them to be saved.
+    let mut flushes: Vec<std_mpsc::Sender<()>> = Vec::new();
     loop {
         // With nothing held, wait for the next action; with a fault, wait
         // no longer than the pause before the next attempt.
         let arrived = match &fault {
             None => match queue.recv() {
-                Ok(action) => {
-                    waiting.push_back(action);
+                Ok(message) => {
+                    take(message, &mut waiting, &mut flushes);
                     true
                 }
                 Err(_) => return,
             },
             Some((attempt, _, due)) => {
                 match queue.recv_timeout(due.saturating_duration_since(Instant::now())) {
-                    Ok(action) => {
-                        waiting.push_back(action);
+                    Ok(message) => {
+                        take(message, &mut waiting, &mut flushes);
                         true
                     }
                     Err(std_mpsc::RecvTimeoutError::Timeout) => false,
@@ -81,8 +102,8 @@ fn run(database: &std::path::Path, queue: &std_mpsc::Receiver<Action>, feed: &mp
                 }
             }
         };
-        while let Ok(action) = queue.try_recv() {
-            waiting.push_back(action);
+        while let Ok(message) = queue.try_recv() {
+            take(message, &mut waiting, &mut flushes);
         }
         // While the disk refuses writes, new actions queue behind the held
         // ones until the pause is over.
@@ -97,6 +118,9 @@ fn run(database: &std::path::Path, queue: &std_mpsc::Receiver<Action>, feed: &mp
 
         match write(database, &mut store, &mut waiting) {
             Ok(()) => {
+                for done in flushes.drain(..) {
+                    let _ = done.send(());
+                }
                 if fault.take().is_some() {
                     tracing::info!("requests saved again");
                     let _ = feed.blocking_send(Feed::Storage(Storage::Saved));
@@ -133,6 +157,15 @@ fn run(database: &std::path::Path, queue: &std_mpsc::Receiver<Action>, feed: &mp
                 }
             }
         }
+    }
+}
+
+/// Sorts a message from the console into the actions to write and the
+/// flushes to answer.
+fn take(message: Message, waiting: &mut VecDeque<Action>, flushes: &mut Vec<std_mpsc::Sender<()>>) {
+    match message {
+        Message::Act(action) => waiting.push_back(action),
+        Message::Flush(done) => flushes.push(done),
     }
 }
 

@@ -26,6 +26,9 @@ use crate::recorder::lock::RecorderLock;
 use crate::store::Store;
 use crate::theme::Theme;
 
+/// Longest wait at close for this console's queued actions to be saved.
+const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// How often an attached console checks whether the recorder has gone.
 const TAKEOVER_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -256,6 +259,7 @@ async fn session(
     let slot = roles.submit.clone();
     // While attached, actions go to the recorder through the database.
     let requests = Requests::start(database.clone(), feed_tx.clone());
+    let closing = requests.clone();
     app.submit = Some(Box::new(move |action| {
         let slot = slot
             .lock()
@@ -293,6 +297,16 @@ async fn session(
     };
     let outcome = crate::ui::run(app, feed_rx, lang, theme, notifier, notify_state).await;
 
+    // The logout on quit may still wait in the request writer.
+    let flushed = tokio::task::spawn_blocking(move || closing.flush(FLUSH_TIMEOUT))
+        .await
+        .unwrap_or(false);
+    if !flushed {
+        tracing::warn!(
+            timeout_s = FLUSH_TIMEOUT.as_secs(),
+            "closing before this console's last actions were saved"
+        );
+    }
     let _ = stop_tx.send(true);
     let _ = keeper.await;
     outcome.map_err(|error| lang.tf("ui.failed", &[("error", &error)]))
