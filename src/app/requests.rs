@@ -32,7 +32,7 @@ pub struct Requests {
 /// What the console hands the writing thread.
 enum Message {
     Act(Action),
-    /// Answer on the sender once everything queued before is saved.
+    /// Reply on the sender once everything queued before is saved.
     Flush(std_mpsc::Sender<()>),
 }
 
@@ -161,7 +161,7 @@ fn run(database: &std::path::Path, queue: &std_mpsc::Receiver<Message>, feed: &m
 }
 
 /// Sorts a message from the console into the actions to write and the
-/// flushes to answer.
+/// flushes waiting for a reply.
 fn take(message: Message, waiting: &mut VecDeque<Action>, flushes: &mut Vec<std_mpsc::Sender<()>>) {
     match message {
         Message::Act(action) => waiting.push_back(action),

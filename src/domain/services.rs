@@ -520,6 +520,25 @@ pub fn overdue_alarm(
     }]
 }
 
+/// Returns the change that clears a ticket's overdue notice once the ticket
+/// is resolved, closed or cancelled. The notice's condition is an open
+/// ticket past its due time, so without this the alarm would stay active
+/// after the repair. A reopen does not activate it again, because the
+/// notice is raised once per ticket.
+pub fn overdue_ended(book: &AlarmBook, tickets: &TicketBook, ticket: &str) -> Vec<EventBody> {
+    if tickets.get(ticket).is_none_or(|t| t.state().is_open()) {
+        return Vec::new();
+    }
+    let source = format!("{TICKET_SOURCE}{ticket}");
+    match book.open_for(&source, Condition::TicketOverdue) {
+        Some(alarm) if alarm.active => vec![EventBody::AlarmChanged {
+            alarm: alarm.id,
+            change: Change::Cleared,
+        }],
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -651,6 +670,87 @@ mod tests {
             "resolving the repair returns the device"
         );
         assert!(!projection.alarms.get(alarm).unwrap().out_of_service);
+    }
+
+    #[test]
+    fn overdue_notice_cleared_when_resolved() {
+        let mut projection = Projection::default();
+        let new = NewTicket {
+            id: String::new(),
+            category: Category::Elevator,
+            urgency: Urgency::Urgent,
+            location: "7号楼".into(),
+            description: "电梯停运".into(),
+            reporter: None,
+            alarm: None,
+            device: None,
+            refers_to: None,
+            out_of_service: false,
+            operator: String::new(),
+            role: Role::Maintenance,
+            remark: String::new(),
+        };
+        act(
+            &mut projection,
+            action(ActionKind::CreateTicket { ticket: new }, ""),
+            at(0),
+        );
+        let late = at(3 * 3600);
+        for body in projection.services.overdue(late) {
+            let EventBody::Ticket {
+                event: TicketEvent::OverdueNoticed { notice },
+                ..
+            } = &body
+            else {
+                panic!("an overdue notice: {body:?}");
+            };
+            let raised = overdue_alarm(&projection.alarms, notice, &AlarmRules::default());
+            projection.apply(&Event::new(late, body.clone()));
+            for raise in raised {
+                projection.apply(&Event::new(late, raise));
+            }
+        }
+        let notice = *projection.alarms.open.keys().next().expect("the notice");
+        assert!(
+            overdue_ended(&projection.alarms, &projection.services.tickets, "T-1").is_empty(),
+            "the ticket is still open"
+        );
+
+        for (kind, remark) in [
+            (
+                TicketActionKind::Assign {
+                    assignee: "测试员丁".into(),
+                },
+                "",
+            ),
+            (TicketActionKind::Accept, ""),
+            (TicketActionKind::Resolve, "更换控制板"),
+        ] {
+            let ticket = action(
+                ActionKind::TicketAct {
+                    ticket: "T-1".into(),
+                    act: kind,
+                },
+                remark,
+            );
+            act(&mut projection, ticket, at(4 * 3600));
+        }
+        let ended = overdue_ended(&projection.alarms, &projection.services.tickets, "T-1");
+        assert_eq!(
+            ended,
+            vec![EventBody::AlarmChanged {
+                alarm: notice,
+                change: Change::Cleared,
+            }]
+        );
+        for body in ended {
+            projection.apply(&Event::new(at(4 * 3600), body));
+        }
+        assert!(!projection.alarms.get(notice).unwrap().active);
+        assert!(
+            overdue_ended(&projection.alarms, &projection.services.tickets, "T-1").is_empty(),
+            "a cleared notice is cleared once"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::{Pending, Writer, outbound};
 use crate::domain::alarm::rules;
-use crate::domain::services::{CareRecord, care_alarm, overdue_alarm};
+use crate::domain::services::{CareRecord, care_alarm, overdue_alarm, overdue_ended};
 use crate::domain::ticket::{Reconciled, TicketEffect, TicketEvent};
 use crate::domain::time::{from_millis, to_millis};
 use crate::domain::{Event, EventBody, Observation};
@@ -128,7 +128,7 @@ impl Writer {
 
     /// Carries out the follow-ups of folding a ticket or care event:
     /// publishes the ticket, re-checks a device back in service, and raises
-    /// or clears alarms.
+    /// or clears alarms. A ticket that is no longer open clears its overdue notice.
     pub(super) fn after_services(
         &mut self,
         pending: &mut Pending,
@@ -160,12 +160,18 @@ impl Writer {
         for signal in &follow_ups.signals {
             self.raise_care(pending, signal, at);
         }
-        if let EventBody::Ticket {
-            event: TicketEvent::OverdueNoticed { notice },
-            ..
-        } = body
-        {
-            for body in overdue_alarm(&self.projection.alarms, notice, &self.settings.rules) {
+        if let EventBody::Ticket { event, .. } = body {
+            let alarms = match event {
+                TicketEvent::OverdueNoticed { notice } => {
+                    overdue_alarm(&self.projection.alarms, notice, &self.settings.rules)
+                }
+                _ => overdue_ended(
+                    &self.projection.alarms,
+                    &self.projection.services.tickets,
+                    event.ticket(),
+                ),
+            };
+            for body in alarms {
                 self.append(pending, Event::new(at, body));
             }
         }
@@ -214,6 +220,10 @@ impl Writer {
     /// Runs the state rules on the device's last report, because alarms
     /// that would have been raised or cleared while it was out of service
     /// may be due now.
+    // NOTE: an alarm that is still open and active keeps its state. One
+    // acknowledged before the device went out of service comes back
+    // acknowledged and silent, even when the repair did not help. Only a
+    // condition whose alarm was closed meanwhile is raised again.
     fn recheck_device(&mut self, pending: &mut Pending, device: &str, at: Timestamp) {
         let Some(reported) = self
             .projection
