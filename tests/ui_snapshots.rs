@@ -482,13 +482,25 @@ fn message_line_shows_refusal() {
     ui::apply(&mut app, &mut state, Action::Shelve, sample_now());
     let backend = render(&app, &state, Lang::En, 80, 24);
     let text = screen_text(&backend);
-    let line = text.lines().nth(22).unwrap();
+    let row = text
+        .lines()
+        .position(|line| line.starts_with(" ! Alarm #1 3栋101烟感 is P1"))
+        .unwrap_or_else(|| panic!("the refusal: {text}"));
+    let shown = wrapped_from(&text, text.lines().nth(row).unwrap());
     assert!(
-        line.starts_with(" ! Alarm #1 3栋101烟感 is P1 and a P1 alarm is never shelved"),
+        shown.starts_with("! Alarm #1 3栋101烟感 is P1 and a P1 alarm is never shelved"),
+        "the whole refusal: {shown}"
+    );
+    assert!(
+        text.lines()
+            .skip(row + 1)
+            .skip_while(|line| line.starts_with("   "))
+            .count()
+            == 1,
         "the refusal sits above the footer: {text}"
     );
     assert!(
-        backend.buffer()[(1, 22)]
+        backend.buffer()[(1, row as u16)]
             .modifier
             .contains(ratatui::style::Modifier::REVERSED),
         "the refusal stands out without colour"
@@ -573,7 +585,7 @@ fn disk_full_notice_outranks_a_standing_warning() {
     let mut app = disk_full_app();
     app.warnings.push("an older warning".into());
     let text = screen_text(&render(&app, &UiState::default(), Lang::ZhCn, 80, 24));
-    let notice = text.lines().nth(2).unwrap_or_default();
+    let notice = wrapped_from(&text, " ! ");
     assert!(notice.contains("磁盘已满"), "notice line: {notice}");
     assert!(notice.contains("2 条操作"), "notice line: {notice}");
     assert!(notice.contains("20:00:20 重试"), "notice line: {notice}");
@@ -941,4 +953,48 @@ fn help_lists_view_and_service_keys() {
             );
         }
     }
+}
+
+/// The rows of `text` from the row starting with `first` on, joined, with
+/// the continuation rows' indent taken away.
+fn wrapped_from(text: &str, first: &str) -> String {
+    let mut lines = text.lines().skip_while(|line| !line.starts_with(first));
+    let mut joined = lines.next().unwrap_or_default().trim().to_owned();
+    for line in lines.take_while(|line| line.starts_with("   ")) {
+        joined.push(' ');
+        joined.push_str(line.trim());
+    }
+    joined
+}
+
+#[test]
+fn long_notices_wrap_at_80_columns() {
+    let mut app = sample_app();
+    let link = app.projection.link.as_mut().expect("the sample has a link");
+    link.online = true;
+    link.session_lost = true;
+    link.since = sample_now() - jiff::SignedDuration::from_mins(5);
+    let mut ui = UiState::default();
+    let refusal = Lang::En.tf("refusal.needs_reset", &[("alarm", &12)]);
+    let refusal = format!("{refusal} {refusal}");
+    ui.complain(refusal.clone(), sample_now());
+
+    let text = screen_text(&render(&app, &ui, Lang::En, 80, 24));
+    let notice = wrapped_from(&text, " ! ");
+    let expected = Lang::En.tf("link.session_lost", &[("since", &"19:55:00")]);
+    assert_eq!(notice, format!("! {expected}"), "{text}");
+    assert!(
+        !notice.contains('…'),
+        "the whole notice is on screen:\n{text}"
+    );
+    let message_row = text
+        .lines()
+        .position(|line| line.starts_with(&format!(" ! {}", &refusal[..20])))
+        .expect("the refusal");
+    let shown = wrapped_from(&text, text.lines().nth(message_row).unwrap());
+    assert_eq!(shown, format!("! {refusal}"), "{text}");
+    assert!(
+        text.lines().last().unwrap_or_default().contains('?'),
+        "the footer stays last:\n{text}"
+    );
 }

@@ -71,10 +71,16 @@ pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
     ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(u16::from(notice.is_some())),
+        Constraint::Length(
+            notice
+                .as_deref()
+                .map_or(0, |text| views::chrome::notice_height(text, area.width)),
+        ),
         Constraint::Length(u16::from(banner.is_some())),
         Constraint::Min(0),
-        Constraint::Length(u16::from(message.is_some())),
+        Constraint::Length(message.map_or(0, |message| {
+            views::chrome::notice_height(&message.text, area.width)
+        })),
         Constraint::Length(1),
     ])
     .areas(area);

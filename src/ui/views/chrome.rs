@@ -13,7 +13,7 @@ use crate::i18n::width::{cells, truncate};
 use crate::ingest::link::LinkStatus;
 use crate::ui::keymap::{self, Scope};
 use crate::ui::state::{Banner, Message, UiState, View};
-use crate::ui::widgets::{Ctx, age, local_time};
+use crate::ui::widgets::{Ctx, age, local_time, wrap};
 
 /// Draws the header: site, broker link, role, clock.
 pub fn header(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
@@ -355,23 +355,58 @@ fn handover_notice(app: &App, ctx: &Ctx) -> Option<String> {
     ))
 }
 
+/// Most rows the standing warning or the feedback line may take: enough for
+/// the longest refusal at 80 columns, while the view keeps most rows.
+pub const MAX_NOTICE_ROWS: usize = 3;
+
+/// Splits `text` into the rows a line of `width` cells shows it in, after
+/// the three-cell mark, cutting the last row when it needs more than
+/// [`MAX_NOTICE_ROWS`].
+pub fn notice_rows(text: &str, width: u16) -> Vec<String> {
+    let room = (width as usize).saturating_sub(3);
+    let mut rows = wrap(text, room);
+    if rows.len() > MAX_NOTICE_ROWS {
+        let rest = rows.split_off(MAX_NOTICE_ROWS - 1).join(" ");
+        rows.push(truncate(&rest, room));
+    }
+    rows
+}
+
+/// Rows the standing warning or the feedback line needs for `text`.
+pub fn notice_height(text: &str, width: u16) -> u16 {
+    u16::try_from(notice_rows(text, width).len()).unwrap_or(1)
+}
+
+/// Draws `rows` after `mark`, the following rows indented under the first.
+fn marked_rows(frame: &mut Frame, area: Rect, mark: &str, rows: &[String], style: Style) {
+    let lines: Vec<Line> = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let lead = if index == 0 {
+                format!(" {mark} ")
+            } else {
+                "   ".to_owned()
+            };
+            Line::from(format!("{lead}{row}"))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).style(style), area);
+}
+
 /// Draws the newest standing warning across the full width, reversed, so it
-/// cannot be missed or mistaken for data.
+/// cannot be missed or mistaken for data; a long one wraps.
 pub fn warning(frame: &mut Frame, area: Rect, text: &str, ctx: &Ctx) {
     let style = ctx
         .theme
         .selected()
         .fg(ctx.theme.critical)
         .add_modifier(Modifier::BOLD);
-    let line = format!(
-        " ! {}",
-        truncate(text, (area.width as usize).saturating_sub(3))
-    );
-    frame.render_widget(Paragraph::new(line).style(style), area);
+    marked_rows(frame, area, "!", &notice_rows(text, area.width), style);
 }
 
 /// Draws the latest feedback: a confirmation, or a refusal reversed so that
-/// it cannot be missed.
+/// it cannot be missed; a long one wraps.
 pub fn message(frame: &mut Frame, area: Rect, message: &Message, ctx: &Ctx) {
     let style = if message.error {
         ctx.theme
@@ -382,11 +417,13 @@ pub fn message(frame: &mut Frame, area: Rect, message: &Message, ctx: &Ctx) {
         ctx.theme.accent()
     };
     let mark = if message.error { "!" } else { "+" };
-    let text = format!(
-        " {mark} {}",
-        truncate(&message.text, (area.width as usize).saturating_sub(3))
+    marked_rows(
+        frame,
+        area,
+        mark,
+        &notice_rows(&message.text, area.width),
+        style,
     );
-    frame.render_widget(Paragraph::new(text).style(style), area);
 }
 
 /// Draws the latest notice that could not reach the desktop.

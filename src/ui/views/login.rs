@@ -26,10 +26,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     let message = ui.message_at(ctx.now);
     let [header, warning, form, queue, message_area, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(u16::from(notice.is_some())),
+        Constraint::Length(
+            notice
+                .as_deref()
+                .map_or(0, |text| super::chrome::notice_height(text, area.width)),
+        ),
         Constraint::Length(BOX_HEIGHT),
         Constraint::Min(0),
-        Constraint::Length(u16::from(message.is_some())),
+        Constraint::Length(message.map_or(0, |message| {
+            super::chrome::notice_height(&message.text, area.width)
+        })),
         Constraint::Length(1),
     ])
     .areas(area);
