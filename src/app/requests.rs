@@ -31,7 +31,7 @@ pub struct Requests {
 
 /// What the console hands the writing thread.
 enum Message {
-    Act(Action),
+    Act(Box<Action>),
     /// Reply on the sender once everything queued before is saved.
     Flush(std_mpsc::Sender<()>),
 }
@@ -50,7 +50,7 @@ impl Requests {
     /// Queues `action` for the recorder.
     pub fn submit(&self, action: Action) -> Result<(), ActError> {
         self.actions
-            .send(Message::Act(action))
+            .send(Message::Act(Box::new(action)))
             .map_err(|_| ActError::Unavailable("the request writer has stopped".into()))
     }
 
@@ -164,7 +164,7 @@ fn run(database: &std::path::Path, queue: &std_mpsc::Receiver<Message>, feed: &m
 /// flushes waiting for a reply.
 fn take(message: Message, waiting: &mut VecDeque<Action>, flushes: &mut Vec<std_mpsc::Sender<()>>) {
     match message {
-        Message::Act(action) => waiting.push_back(action),
+        Message::Act(action) => waiting.push_back(*action),
         Message::Flush(done) => flushes.push(done),
     }
 }
