@@ -20,10 +20,14 @@ use jiff::Timestamp;
 use rumqttc::{Client, MqttOptions, Packet, QoS};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
+use support::tmux::{Tmux, console_line, quit};
 use support::{
     Broker, DEADLINE, Home, Publisher, Running, Subscriber, TestDevice, config_toml,
     unique_client_id, wait_for,
 };
+
+/// The question `q` asks on an English console.
+const QUIT_QUESTION: &str = "Quit the guardroom console?";
 use uuid::Uuid;
 
 const SITE: &str = "crashsite";
@@ -765,109 +769,6 @@ fn published_actions(connection: &Connection) -> HashMap<String, bool> {
 // ---------------------------------------------------------------------------
 // Two attached consoles and serve on one database
 
-/// A tmux server of our own on a private socket, killed on drop.
-struct Tmux {
-    socket: PathBuf,
-}
-
-impl Tmux {
-    fn new(home: &Home) -> Self {
-        Self {
-            socket: home.path().join("tmux.sock"),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("running tmux")
-    }
-
-    /// Starts `command` (a shell line) in a new 80×24 session.
-    fn start(&self, session: &str, command: &str) {
-        let output = self.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "80",
-            "-y",
-            "24",
-            command,
-        ]);
-        assert!(
-            output.status.success(),
-            "tmux failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    fn screen(&self, session: &str) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", session]).stdout)
-            .into_owned()
-    }
-
-    fn keys(&self, session: &str, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", session];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    fn pane_pid(&self, session: &str) -> u32 {
-        let output = self.run(&["display-message", "-p", "-t", session, "#{pane_pid}"]);
-        String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("no pane pid for {session}"))
-    }
-
-    /// Polls the screen of `session` until `check` holds, and returns how
-    /// long that took; panics with the last screen after `timeout`.
-    fn wait_screen(
-        &self,
-        session: &str,
-        what: &str,
-        timeout: Duration,
-        check: impl Fn(&str) -> bool,
-    ) -> Duration {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen(session);
-            if check(&screen) {
-                return start.elapsed();
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "{session} did not show {what} within {timeout:?}; last screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
-
-/// Builds the shell line that runs the console with the home's environment.
-fn console_line(home: &Home, config: &Path, database: &Path) -> String {
-    let binary = env!("CARGO_BIN_EXE_guardroom");
-    let root = home.path().display();
-    format!(
-        "exec env HOME={root} XDG_CONFIG_HOME={root}/config XDG_DATA_HOME={root}/data \
-         XDG_STATE_HOME={root}/state LANG=C.UTF-8 TERM=xterm-256color {binary} --lang en \
-         --config {} --db {}",
-        config.display(),
-        database.display()
-    )
-}
-
 /// Returns the queue row of the alarm on `name`: the line that starts with
 /// its priority (after the `!` of an unacknowledged row), not the notice
 /// banner that names the alarm too.
@@ -880,23 +781,6 @@ fn alarm_row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
 fn row_shows(screen: &str, name: &str, state: &str) -> bool {
     // Spaces around the state, so that "acked" does not match "unacked".
     alarm_row(screen, name).is_some_and(|row| row.contains(&format!(" {state} ")))
-}
-
-fn process_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
-}
-
-/// Quits a console with q and y and waits for its process to end.
-fn quit_console(tmux: &Tmux, session: &str) {
-    let pid = tmux.pane_pid(session);
-    tmux.keys(session, &["q"]);
-    tmux.wait_screen(session, "the quit question", DEADLINE, |screen| {
-        screen.contains("Quit the guardroom console?")
-    });
-    tmux.keys(session, &["y"]);
-    wait_for(&format!("console {session} to exit"), DEADLINE, || {
-        (!process_alive(pid)).then_some(())
-    });
 }
 
 #[test]
@@ -933,10 +817,10 @@ fn consoles_take_over_killed_serve() {
     });
 
     let tmux = Tmux::new(&home);
-    tmux.start("first", &console_line(&home, &first_config, &database));
-    tmux.start("second", &console_line(&home, &second_config, &database));
+    tmux.start("first", &console_line(&home, &first_config, &database, "en", &[]));
+    tmux.start("second", &console_line(&home, &second_config, &database, "en", &[]));
     for session in ["first", "second"] {
-        tmux.wait_screen(session, "the attached role", DEADLINE, |screen| {
+        tmux.wait_within(session, "the attached role", DEADLINE, |screen| {
             screen.contains("attached")
         });
     }
@@ -945,20 +829,20 @@ fn consoles_take_over_killed_serve() {
     // recorded connection; the event id makes the repeats one event.
     probe_until_stored(&broker, &database, "smoke-7", "evt-1");
     for session in ["first", "second"] {
-        tmux.wait_screen(session, "the unacknowledged alarm", DEADLINE, |screen| {
+        tmux.wait_within(session, "the unacknowledged alarm", DEADLINE, |screen| {
             row_shows(screen, &name, "unacked")
         });
     }
 
     // Acknowledged on the first console; the second follows the file.
     tmux.keys("first", &["a"]);
-    let second_took = tmux.wait_screen(
+    let second_took = tmux.wait_within(
         "second",
         "the acknowledged alarm",
         Duration::from_secs(3),
         |screen| row_shows(screen, &name, "to reset"),
     );
-    tmux.wait_screen("first", "the acknowledged alarm", DEADLINE, |screen| {
+    tmux.wait_within("first", "the acknowledged alarm", DEADLINE, |screen| {
         row_shows(screen, &name, "to reset")
     });
     eprintln!(
@@ -1012,7 +896,7 @@ fn consoles_take_over_killed_serve() {
     let other_console = if other == "first" { "duty-1" } else { "duty-2" };
     tmux.keys(other, &["r"]);
     for session in ["first", "second"] {
-        tmux.wait_screen(session, "the reset alarm", DEADLINE, |screen| {
+        tmux.wait_within(session, "the reset alarm", DEADLINE, |screen| {
             row_shows(screen, &name, "acked")
         });
     }
@@ -1034,8 +918,8 @@ fn consoles_take_over_killed_serve() {
         extra.map(|(topic, payload)| (topic, String::from_utf8_lossy(&payload).into_owned()))
     );
 
-    quit_console(&tmux, other);
-    quit_console(&tmux, recorder_session);
+    quit(&tmux, other, QUIT_QUESTION);
+    quit(&tmux, recorder_session, QUIT_QUESTION);
 
     let connection = read_only(&database);
     let duplicate_keys = count(
