@@ -817,8 +817,14 @@ fn consoles_take_over_killed_serve() {
     });
 
     let tmux = Tmux::new(&home);
-    tmux.start("first", &console_line(&home, &first_config, &database, "en", &[]));
-    tmux.start("second", &console_line(&home, &second_config, &database, "en", &[]));
+    tmux.start(
+        "first",
+        &console_line(&home, &first_config, &database, "en", &[]),
+    );
+    tmux.start(
+        "second",
+        &console_line(&home, &second_config, &database, "en", &[]),
+    );
     for session in ["first", "second"] {
         tmux.wait_within(session, "the attached role", DEADLINE, |screen| {
             screen.contains("attached")
