@@ -14,7 +14,7 @@ use crate::i18n::Lang;
 use crate::i18n::width::{cells, truncate};
 use crate::ui::services::{me, ticket_rows};
 use crate::ui::state::UiState;
-use crate::ui::widgets::{Ctx, local_time, short_age, short_time, wrap};
+use crate::ui::widgets::{Ctx, local_time, short_age, short_time, span_text, wrap};
 
 /// Column widths in cells: id, urgency, category, location, state, SLA.
 /// The id column grows to the longest id listed, up to [`ID_MAX_CELLS`].
@@ -132,7 +132,7 @@ fn ticket_row<'a>(
 ) -> Row<'a> {
     let lang = ctx.lang;
     let content = &ticket.content;
-    let (sla, sla_style) = sla_text(status, ctx);
+    let (sla, sla_style) = sla_text(status, false, ctx);
     let cut = |text: &str, width: u16| truncate(text, width as usize);
     Row::new(vec![
         Cell::from(cut(&ticket.id, widths[0])),
@@ -156,16 +156,24 @@ fn urgency_text(urgency: &str, lang: Lang) -> &'static str {
 }
 
 /// Formats the SLA: time left, or overdue with a `!` mark so that it does
-/// not rest on colour, and its style.
-pub fn sla_text(status: &SlaStatus, ctx: &Ctx) -> (String, Style) {
+/// not rest on colour, and its style. The list rounds down to one unit to
+/// fit its column; `exact` gives hours and minutes, for the detail.
+pub fn sla_text(status: &SlaStatus, exact: bool, ctx: &Ctx) -> (String, Style) {
     let lang = ctx.lang;
+    let span = |span| {
+        if exact {
+            span_text(span, lang)
+        } else {
+            short_age(span, lang)
+        }
+    };
     match status {
         SlaStatus::Running { left, .. } => (
-            lang.tf("tickets.sla_left", &[("left", &short_age(*left, lang))]),
+            lang.tf("tickets.sla_left", &[("left", &span(*left))]),
             Style::default(),
         ),
         SlaStatus::Overdue { by, .. } => (
-            lang.tf("tickets.sla_overdue", &[("by", &short_age(*by, lang))]),
+            lang.tf("tickets.sla_overdue", &[("by", &span(*by))]),
             Style::default()
                 .fg(ctx.theme.critical)
                 .add_modifier(Modifier::BOLD),
@@ -239,7 +247,7 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: 
             lines.push(Line::from(format!("        {part}")));
         }
     }
-    let (sla, sla_style) = sla_text(&status, ctx);
+    let (sla, sla_style) = sla_text(&status, true, ctx);
     lines.push(Line::from(vec![
         Span::styled(format!("{} ", lang.t("tickets.field_created")), theme.dim()),
         Span::raw(format!("{}  ", local_time(ticket.created_at, ctx))),
