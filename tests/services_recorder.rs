@@ -576,6 +576,80 @@ fn repaired_device_still_faulty_alarms_again() {
     repair_detector(false);
 }
 
+/// An alarm acknowledged before the repair and still true afterwards must
+/// not stay quiet: the guard would take the silence for a fix.
+#[test]
+fn acknowledged_fault_sounds_again_after_a_failed_repair() {
+    let broker = Broker::start_new();
+    let home = Home::new();
+    let config = write_config(&broker, home.path());
+    let setup = config.service_setup();
+    let database = home.path().join("guardroom.db");
+    add_operators(&database);
+    let runtime = guardroom::cli::console::runtime();
+    let running = start(&config, &database, &runtime);
+    let mut publisher = Publisher::connect(broker.port());
+
+    report(&mut publisher, "fault");
+    let raised = running.wait("the fault alarm", &database, &setup, |stored| {
+        !stored.open_of(DETECTOR).is_empty()
+    });
+    let fault = raised.open_of(DETECTOR)[0].id;
+    running.submit(action("g1", Some(fault), ActionKind::Acknowledge, ""));
+    running.wait("the acknowledgement", &database, &setup, |stored| {
+        stored.alarm(fault).acknowledged
+    });
+    let create = ActionKind::CreateTicket {
+        ticket: ticket_from_alarm(fault),
+    };
+    running.submit(action("m1", None, create, "探头进水，待更换"));
+    for act in [
+        TicketActionKind::Assign {
+            assignee: "m1".into(),
+        },
+        TicketActionKind::Accept,
+    ] {
+        running.submit(ticket_act("m1", "T-1", act, ""));
+    }
+    running.wait("the repair to start", &database, &setup, |stored| {
+        stored.ticket_state("T-1") == Some(TicketState::InProgress)
+    });
+    let during = stored(&database, &setup);
+    assert_eq!(during.alarm(fault).shown(), Shown::OutOfService);
+
+    // The repair is resolved, but the detector still reports its fault.
+    running.submit(ticket_act(
+        "m1",
+        "T-1",
+        TicketActionKind::Resolve,
+        "清理了探头触点",
+    ));
+    let after = running.wait("the repair resolved", &database, &setup, |stored| {
+        stored.ticket_state("T-1") == Some(TicketState::AwaitingRating)
+    });
+    let alarm = after.alarm(fault);
+    assert!(alarm.active, "the fault is still true");
+    assert_eq!(
+        alarm.shown(),
+        Shown::Unacknowledged,
+        "it needs acknowledging again: {alarm:#?}"
+    );
+    assert!(alarm.sounding(), "the guard hears it");
+    let lines = log_lines(&database);
+    let resolved = lines
+        .iter()
+        .position(|line| line == "ticket_acted T-1 resolve m1")
+        .expect("the resolve in the log");
+    assert_eq!(
+        lines.get(resolved + 1).map(String::as_str),
+        Some(format!("alarm_changed {fault} still_active").as_str()),
+        "{lines:#?}"
+    );
+    let replayed = Store::open_read_only(&database).unwrap().replay().unwrap();
+    assert_eq!(replayed.alarms, after.alarms, "the log replays to the book");
+    running.stop(&runtime);
+}
+
 #[test]
 fn repaired_device_healthy_raises_nothing() {
     repair_detector(true);

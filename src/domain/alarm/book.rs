@@ -445,6 +445,13 @@ impl AlarmBook {
                 alarm.escalations = 0;
                 alarm.active = true;
             }
+            Change::StillActive => {
+                alarm.last_at = at;
+                alarm.acknowledged = false;
+                alarm.acknowledged_at = None;
+                alarm.sounding_since = at;
+                alarm.escalations = 0;
+            }
             Change::ClosedAtSource => {
                 alarm.active = false;
                 alarm.latched = false;

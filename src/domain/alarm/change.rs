@@ -60,6 +60,9 @@ pub enum Change {
     /// A rule with stages (the missed check-in ladder) moved on to `stage`:
     /// the alarm takes the stage's priority and sounds again.
     Staged { stage: u8, priority: Priority },
+    /// The device came back into service with the condition still true:
+    /// the repair did not end it, so the alarm needs acknowledging again.
+    StillActive,
 }
 
 impl Change {
@@ -74,6 +77,7 @@ impl Change {
             Self::Flapped { .. } => "flapped",
             Self::ClosedAtSource => "closed_at_source",
             Self::Staged { .. } => "staged",
+            Self::StillActive => "still_active",
         }
     }
 }

@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 
 use super::{Pending, Writer, outbound};
-use crate::domain::alarm::rules;
+use crate::domain::alarm::{Change, rules};
 use crate::domain::services::{CareRecord, care_alarm, overdue_alarm, overdue_ended};
 use crate::domain::ticket::{Reconciled, TicketEffect, TicketEvent};
 use crate::domain::time::{from_millis, to_millis};
@@ -219,11 +219,9 @@ impl Writer {
 
     /// Runs the state rules on the device's last report, because alarms
     /// that would have been raised or cleared while it was out of service
-    /// may be due now.
-    // NOTE: an alarm that is still open and active keeps its state. One
-    // acknowledged before the device went out of service comes back
-    // acknowledged and silent, even when the repair did not help. Only a
-    // condition whose alarm was closed meanwhile is raised again.
+    /// may be due now. An alarm acknowledged before the repair whose
+    /// condition is still true sounds again: the repair did not end it,
+    /// and the guard must not take the silence for a fix.
     fn recheck_device(&mut self, pending: &mut Pending, device: &str, at: Timestamp) {
         let Some(reported) = self
             .projection
@@ -240,6 +238,27 @@ impl Writer {
             seen_at: None,
         };
         for body in rules::after(&self.projection, &report, at, &self.settings.rules) {
+            self.append(pending, Event::new(at, body));
+        }
+        let still: Vec<u64> = self
+            .projection
+            .alarms
+            .open
+            .values()
+            .filter(|alarm| {
+                alarm.device.as_deref() == Some(device)
+                    && alarm.active
+                    && alarm.acknowledged
+                    && !alarm.momentary
+                    && !alarm.out_of_service
+            })
+            .map(|alarm| alarm.id)
+            .collect();
+        for alarm in still {
+            let body = EventBody::AlarmChanged {
+                alarm,
+                change: Change::StillActive,
+            };
             self.append(pending, Event::new(at, body));
         }
     }
