@@ -412,6 +412,16 @@ fn check_ins_section(
     )
 }
 
+/// Names a site for a sheet's header: its name with the id, or the id
+/// alone when no name is configured.
+pub fn site_label(id: &str, name: &str) -> String {
+    if name.is_empty() {
+        id.to_owned()
+    } else {
+        format!("{name} ({id})")
+    }
+}
+
 /// Formats `at` as local `YYYY-MM-DD HH:MM`.
 pub fn local_time(at: Timestamp, tz: &TimeZone) -> String {
     at.to_zoned_datetime(tz.clone())

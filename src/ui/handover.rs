@@ -102,7 +102,7 @@ impl HandoverFlow {
     /// an action this console just took.
     pub fn set_data(&mut self, app: &App, data: &ShiftData, lang: Lang, now: Timestamp) {
         let mut sheet = handover::build(&SheetInput {
-            site: &app.site.id,
+            site: &handover::site_label(&app.site.id, &app.site.name),
             shift: &data.shift,
             generated_at: now,
             projection: &app.projection,

@@ -289,7 +289,7 @@ fn build_sheet(
             .finish(),
     };
     let mut sheet = handover::build(&SheetInput {
-        site: &request.site,
+        site: &handover::site_label(&request.site, &request.site_name),
         shift: &work.shift,
         generated_at,
         projection,
@@ -611,11 +611,7 @@ impl Report {
     /// personal data is shown, as label and value pairs.
     pub fn header(&self) -> Vec<(String, String)> {
         let lang = self.lang;
-        let site = if self.site_name.is_empty() {
-            self.site.clone()
-        } else {
-            format!("{} ({})", self.site_name, self.site)
-        };
+        let site = handover::site_label(&self.site, &self.site_name);
         let range = format!(
             "{} ({} – {})",
             self.range_label,
