@@ -217,11 +217,18 @@ fn note_handover_review_and_verify() {
     eprintln!("handover done after {:?}", started.elapsed());
 
     // The sheet on screen ends with both signature lines.
-    tmux.keys("guard", &["NPage", "NPage", "NPage", "NPage"]);
-    tmux.wait_until("guard", "both signature lines", |screen| {
+    let signed = |screen: &str| {
         screen.contains(&format!("交班人: {GUARD_A}"))
             && screen.contains(&format!("接班人: {GUARD_B}"))
-    });
+    };
+    for _ in 0..30 {
+        if signed(&tmux.screen("guard")) {
+            break;
+        }
+        tmux.keys("guard", &["NPage"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.wait_until("guard", "both signature lines", signed);
     tmux.keys("guard", &["Escape"]);
 
     // The supervisor opens a read-only console on the same database, with
@@ -389,6 +396,9 @@ fn attached_console_records_logout_on_quit() {
     let database = home.path().join("duty.sqlite");
     add_operator(&home, &database, GUARD_A, "赵守一", "guard", GUARD_A_PIN);
     let mut serve = home.serve(&config, &database);
+    home.wait_for_status("serve online", &database, &mut serve, |status| {
+        status["link"]["state"] == "online"
+    });
     let tmux = Tmux::new(&home);
 
     tmux.start(
