@@ -103,6 +103,26 @@ fn headless_demo_fills_database() {
         report["alarms"]
     );
 
+    // The demo's residents live inside its process; `status` and `report`
+    // on its database find them all the same.
+    assert_eq!(report["care"]["residents"], 36, "{}", report["care"]);
+    let shift = current_shift();
+    let sheet = run(guardroom(home.path())
+        .args(["report", "--shift", &shift, "--format", "md", "--db"])
+        .arg(&database));
+    let sheet_text = text(&sheet.stdout);
+    assert!(sheet.status.success(), "report: {}", text(&sheet.stderr));
+    assert!(
+        sheet_text.contains("星澜雅苑"),
+        "the demo site by name: {sheet_text}"
+    );
+    assert!(
+        sheet_text
+            .lines()
+            .any(|line| line.contains("r-0001") && line.contains("江\\*芬")),
+        "the residents, masked: {sheet_text}"
+    );
+
     let store = Store::open_read_only(&database).unwrap();
     let (projection, _meta) = store.load_projection().unwrap();
     let reporting_buildings: BTreeSet<&str> = projection
@@ -218,4 +238,16 @@ fn duration_needs_headless() {
         !database.exists(),
         "a rejected command created the database"
     );
+}
+
+/// Returns the id of the demo site's shift now: day from 08:00, night from
+/// 20:00, Asia/Shanghai.
+fn current_shift() -> String {
+    let now = jiff::Timestamp::now().in_tz("Asia/Shanghai").unwrap();
+    let (day, start) = match now.hour() {
+        8..20 => (now.date(), "08:00"),
+        20.. => (now.date(), "20:00"),
+        _ => (now.date().yesterday().unwrap(), "20:00"),
+    };
+    format!("{day}T{start}")
 }

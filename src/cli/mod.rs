@@ -116,6 +116,32 @@ impl Context {
         loaded.map_err(|error| self.config_failed(&error))
     }
 
+    /// Returns the configuration for commands that can do without one
+    /// (`status --db FILE`, `report`): a named or present one, which must
+    /// be valid; else the demo's own when `--db` names a demo database,
+    /// since the demo builds its site and residents inside its process;
+    /// else none.
+    pub fn optional_config(&self) -> Result<Option<Config>, ExitCode> {
+        let named = self.cli.config.is_some()
+            || std::env::var_os("GUARDROOM_CONFIG").is_some_and(|value| !value.is_empty())
+            || self.paths.user_config_file().is_file();
+        if named {
+            return self.load_config().map(Some);
+        }
+        let demo = self
+            .cli
+            .db
+            .as_deref()
+            .filter(|database| database.is_file())
+            .and_then(|database| crate::store::Store::open_read_only(database).ok())
+            .and_then(|store| store.demo_started().ok().flatten());
+        Ok(demo.and_then(|started| {
+            crate::demo::site::load_started(self.lang, false, started)
+                .inspect_err(|error| tracing::warn!(error = %error.render(self.lang), "the demo site did not load"))
+                .ok()
+        }))
+    }
+
     pub fn config_failed(&self, error: &ConfigError) -> ExitCode {
         eprintln!("{}", error.render(self.lang));
         ExitCode::from(2)

@@ -76,7 +76,7 @@ struct Range {
 }
 
 pub fn run(context: &Context, args: &ReportArgs) -> ExitCode {
-    let config = match optional_config(context) {
+    let config = match context.optional_config() {
         Ok(config) => config,
         Err(code) => return code,
     };
@@ -197,17 +197,6 @@ pub fn run(context: &Context, args: &ReportArgs) -> ExitCode {
 
 /// Reads the configuration when one is named or present; a report works
 /// with `--db FILE` alone, in the system's time zone.
-fn optional_config(context: &Context) -> Result<Option<Config>, ExitCode> {
-    let named = context.cli.config.is_some()
-        || std::env::var_os("GUARDROOM_CONFIG").is_some_and(|value| !value.is_empty())
-        || context.paths.user_config_file().is_file();
-    if named {
-        context.load_config().map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
 fn time_zone(config: Option<&Config>) -> Result<TimeZone, String> {
     match config {
         Some(config) => {

@@ -11,16 +11,9 @@ use crate::report::status;
 pub fn run(context: &Context, json: bool) -> ExitCode {
     // A configuration is optional here (`status --db FILE` works without
     // one), but one that is named or present must be valid.
-    let named = context.cli.config.is_some()
-        || std::env::var_os("GUARDROOM_CONFIG").is_some_and(|value| !value.is_empty())
-        || context.paths.user_config_file().is_file();
-    let config = if named {
-        match context.load_config() {
-            Ok(config) => Some(config),
-            Err(code) => return code,
-        }
-    } else {
-        None
+    let config = match context.optional_config() {
+        Ok(config) => config,
+        Err(code) => return code,
     };
     let lang = config
         .as_ref()
