@@ -302,6 +302,14 @@ fn ticket_from_offline_camera_and_missed_check_in() {
         "stage 2, stage 3, then cleared: {changes:#?}"
     );
 
+    // The alarm queue names the resident beside the id, masked.
+    tmux.keys(GUARD, &["0"]);
+    tmux.wait_until(GUARD, "the resident's alarm named", |screen| {
+        screen
+            .lines()
+            .any(|line| line.contains(&format!("{RESIDENT} 江*芬")))
+    });
+
     // The shift log finds the ticket's steps and the resident's outcomes.
     tmux.keys(GUARD, &["3"]);
     tmux.wait_for(GUARD, "Shift ");

@@ -254,11 +254,7 @@ fn tickets_worked_section(
             vec![
                 day_time(at, tz),
                 id.to_owned(),
-                format!(
-                    "{} → {}",
-                    lang.t(&format!("tickets.step_{}", step.what)),
-                    lang.t(&format!("tickets.state_{}", step.to.as_str()))
-                ),
+                lang.t(&format!("tickets.step_{}", step.what)).to_owned(),
                 step.operator.clone(),
                 step.remark.clone(),
             ]
@@ -318,14 +314,32 @@ fn care_events_section(
                         mask_name(&resident.name)
                     }
                 });
-            let (what, remark) = entry_text(what, lang);
-            vec![day_time(at, tz), id.to_owned(), name, what, remark]
+            // The board shows who recorded an outcome inline; the sheet
+            // gives it a column, as for tickets.
+            let (what, by, remark) = match what {
+                CareEntryKind::Outcome {
+                    outcome,
+                    operator,
+                    remark,
+                    ..
+                } => (
+                    lang.t(&format!("board.outcome_{}", outcome.as_str()))
+                        .to_owned(),
+                    operator.clone(),
+                    remark.clone(),
+                ),
+                other => {
+                    let (what, remark) = entry_text(other, lang);
+                    (what, String::new(), remark)
+                }
+            };
+            vec![day_time(at, tz), id.to_owned(), name, what, by, remark]
         })
         .collect();
     table(
         lang,
         "care_events",
-        &["time", "resident", "name", "what", "remark"],
+        &["time", "resident", "name", "what", "by", "remark"],
         rows,
     )
 }

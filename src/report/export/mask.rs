@@ -33,7 +33,9 @@ impl Privacy {
     /// Returns the name shown for an alarm source: a resident's name is
     /// masked unless revealing.
     pub fn source_name(&self, source: &str, name: &str) -> String {
-        if self.reveal || !is_resident(source) {
+        // The rules name a resident's alarm by the registry id, which is
+        // not personal and which the guard needs to find the resident.
+        if self.reveal || resident_id(source).is_none_or(|id| id == name) {
             name.to_owned()
         } else {
             mask_name(name)
@@ -41,8 +43,11 @@ impl Privacy {
     }
 }
 
-fn is_resident(source: &str) -> bool {
-    source.starts_with("care:") || source.starts_with("care/")
+/// The resident an eldercare source names, or `None` for other sources.
+fn resident_id(source: &str) -> Option<&str> {
+    source
+        .strip_prefix("care:")
+        .or_else(|| source.strip_prefix("care/"))
 }
 
 /// Masks each run of digits (with the spaces and dashes people write
@@ -112,6 +117,11 @@ mod tests {
     fn resident_names_are_masked() {
         let privacy = Privacy::default();
         assert_eq!(privacy.source_name("care:r1", "测试员甲"), "测**甲");
+        assert_eq!(
+            privacy.source_name("care:r-0001", "r-0001"),
+            "r-0001",
+            "a registry id is not masked"
+        );
         assert_eq!(privacy.source_name("door-1", "东门"), "东门");
     }
 }

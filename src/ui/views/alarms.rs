@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use crate::app::App;
 use crate::domain::alarm::queue::{self, Counters};
 use crate::domain::alarm::{Alarm, Condition, Shown};
+use crate::domain::privacy::DataKind;
 use crate::i18n::Lang;
 use crate::i18n::width::{cells, truncate};
 use crate::ui::alerts::location;
@@ -91,7 +92,31 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
         return;
     }
     let selected = selected_line(&lines, ui);
-    queue_table(frame, inner, &lines, selected, ctx);
+    let name_of = |alarm: &Alarm| source_name(app, ui, alarm);
+    queue_table(frame, inner, &lines, selected, &name_of, ctx);
+}
+
+/// Names an alarm's source in the queue: an eldercare alarm carries the
+/// resident's registry id, so the name joins it, masked unless this
+/// session revealed it, for the guard to know whom to call.
+fn source_name(app: &App, ui: &UiState, alarm: &Alarm) -> String {
+    let resident = alarm
+        .source
+        .strip_prefix("care:")
+        .and_then(|id| app.projection.services.care.resident(id));
+    match resident {
+        Some(resident) => format!(
+            "{} {}",
+            alarm.name,
+            super::board::shown(
+                &ui.services,
+                DataKind::ResidentName,
+                &resident.id,
+                &resident.name
+            )
+        ),
+        None => alarm.name.clone(),
+    }
 }
 
 /// Draws the counts of open alarms by state; unacknowledged ones first and
@@ -232,7 +257,12 @@ struct LineText {
     bold: bool,
 }
 
-fn line_text(line: &QueueLine, columns: Columns, ctx: &Ctx) -> LineText {
+fn line_text(
+    line: &QueueLine,
+    columns: Columns,
+    name_of: &dyn Fn(&Alarm) -> String,
+    ctx: &Ctx,
+) -> LineText {
     let lang = ctx.lang;
     let lead = line.lead();
     let priority = if columns.priority_word {
@@ -253,7 +283,7 @@ fn line_text(line: &QueueLine, columns: Columns, ctx: &Ctx) -> LineText {
                 age: age(Some(alarm.raised_at), ctx),
                 raised: short_time(alarm.raised_at, ctx),
                 location: location(&alarm.building, &alarm.zone),
-                name: format!("{indent}{}", alarm.name),
+                name: format!("{indent}{}", name_of(alarm)),
                 condition: condition_text(alarm, lang).to_owned(),
                 count: count_text(alarm, lang),
                 bold: shown == Shown::Unacknowledged,
@@ -338,7 +368,14 @@ fn count_text(alarm: &Alarm, lang: Lang) -> String {
 
 /// Draws the rows that fit, scrolled so that `selected` is visible; rows
 /// outside the window are never built.
-fn queue_table(frame: &mut Frame, area: Rect, lines: &[QueueLine], selected: usize, ctx: &Ctx) {
+fn queue_table(
+    frame: &mut Frame,
+    area: Rect,
+    lines: &[QueueLine],
+    selected: usize,
+    name_of: &dyn Fn(&Alarm) -> String,
+    ctx: &Ctx,
+) {
     let lang = ctx.lang;
     let theme = ctx.theme;
     let visible = area.height.saturating_sub(1) as usize;
@@ -351,7 +388,7 @@ fn queue_table(frame: &mut Frame, area: Rect, lines: &[QueueLine], selected: usi
     let window = &lines[offset..lines.len().min(offset + visible)];
     let texts: Vec<LineText> = window
         .iter()
-        .map(|line| line_text(line, columns, ctx))
+        .map(|line| line_text(line, columns, name_of, ctx))
         .collect();
 
     // Widths of the short columns follow what the window holds, never
