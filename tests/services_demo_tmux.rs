@@ -278,11 +278,12 @@ fn ticket_from_offline_camera_and_missed_check_in() {
         "both outcomes logged"
     );
     // The timers moved the ladder to stage 2, the outcome to stage 3; the
-    // alarm followed each stage and cleared when the resident was safe.
+    // log holds each stage, and the alarm followed each and cleared when
+    // the resident was safe.
     assert_eq!(
         stages(),
-        ["call_resident", "call_contact"],
-        "the timers' stages"
+        ["call_resident", "call_contact", "visit_door"],
+        "every stage in the log, the one the outcome started too"
     );
     let raised = bodies(&database, "alarm_raised");
     let alarm = raised

@@ -157,7 +157,27 @@ impl Writer {
                 }
             }
         }
+        // Signals that come of folding an outcome or a check-in (a stage
+        // skipped by "not reached", a ladder ended) go into the log like
+        // the timers' ones, so that the log shows every stage; folding a
+        // logged signal changes nothing, so a replay is the same.
+        let logged = matches!(
+            body,
+            EventBody::Care {
+                record: CareRecord::Signal { .. },
+                ..
+            }
+        );
         for signal in &follow_ups.signals {
+            if !logged {
+                let record = EventBody::Care {
+                    record: CareRecord::Signal {
+                        signal: signal.clone(),
+                    },
+                    action: None,
+                };
+                self.append(pending, Event::new(at, record));
+            }
             self.raise_care(pending, signal, at);
         }
         if let EventBody::Ticket { event, .. } = body {
