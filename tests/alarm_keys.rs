@@ -271,7 +271,7 @@ fn shelving_p1_shows_refusal() {
     press(&mut app, &mut ui, KeyCode::Char('s'));
     assert_eq!(
         message(&ui),
-        "告警 #1 3栋101烟感 是 P1，P1 告警不能搁置：请确认（a）并处置。"
+        "报警 #1 3栋101烟感 是 P1，P1 报警不能搁置：请确认（a）并处置。"
     );
 }
 

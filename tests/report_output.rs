@@ -998,10 +998,10 @@ fn care_rows_name_resident_masked() {
     assert_eq!(check_in[0][4], "r-a 张*甲");
     assert_eq!(csv_rows_of(&rows, "SOS")[0][4], "r-a 张*甲");
     assert_eq!(csv_rows_of(&rows, "fall")[0][4], "r-b 李*乙");
-    let stage = &csv_rows_of(&rows, "check-in stage")[0];
+    let stage = &csv_rows_of(&rows, "ladder stage")[0];
     assert_eq!(stage[4], "r-b 李*乙");
     assert_eq!(stage[6], "stage 2 call contacts started");
-    let outcome = &csv_rows_of(&rows, "check-in outcome")[0];
+    let outcome = &csv_rows_of(&rows, "outcome")[0];
     assert_eq!(outcome[4], "r-b 李*乙");
     assert_eq!(outcome[5], "op-alice");
     assert_eq!(outcome[6], "resident safe: 女儿来电确认 138****0001");
@@ -1019,7 +1019,7 @@ fn care_rows_revealed_on_request() {
     let (_, rows, _) = services_csv(&["--reveal-personal"]);
     assert_eq!(csv_rows_of(&rows, "SOS")[0][4], "r-a 张测甲");
     assert_eq!(
-        csv_rows_of(&rows, "check-in outcome")[0][6],
+        csv_rows_of(&rows, "outcome")[0][6],
         "resident safe: 女儿来电确认 138 0000 0001"
     );
 }
@@ -1027,10 +1027,10 @@ fn care_rows_revealed_on_request() {
 #[test]
 fn ticket_rows_name_ticket() {
     let (_, rows, _) = services_csv(&[]);
-    let created = &csv_rows_of(&rows, "ticket created")[0];
+    let created = &csv_rows_of(&rows, "new ticket")[0];
     assert_eq!(created[4], "T-7");
     assert_eq!(created[6], "厨房水管漏水 (3栋 2单元 1201)");
-    let assigned = &csv_rows_of(&rows, "ticket action")[0];
+    let assigned = &csv_rows_of(&rows, "ticket step")[0];
     assert_eq!(assigned[4], "T-7");
     assert_eq!(assigned[5], "op-bob");
     assert_eq!(assigned[6], "assigned → m1");

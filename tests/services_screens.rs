@@ -16,8 +16,8 @@ use guardroom::domain::operator::Role;
 use guardroom::domain::privacy::DataKind;
 use guardroom::domain::services::{CareRecord, ServiceSetup, Services};
 use guardroom::domain::ticket::{
-    Category, NewTicket, Reporter, SlaSettings, TicketAction, TicketActionKind, TicketEvent,
-    Urgency,
+    Advice, Category, NewTicket, Reporter, SlaSettings, TicketAction, TicketActionKind,
+    TicketEvent, TicketState, Urgency,
 };
 use guardroom::domain::{Event, EventBody};
 use guardroom::i18n::Lang;
@@ -27,6 +27,7 @@ use guardroom::store::{Batch, Store};
 use guardroom::theme::Theme;
 use guardroom::ui::rows::{QueueLine, queue_lines, selected_line};
 use guardroom::ui::sample::{sample_app, sample_now};
+use guardroom::ui::services::{TicketList, not_allowed_text};
 use guardroom::ui::state::{UiState, View};
 use guardroom::ui::widgets::Ctx;
 use guardroom::ui::{self, handle_key};
@@ -385,7 +386,7 @@ fn ticket_list_en() {
 fn my_tickets_en() {
     let (app, mut ui, _) = console(Role::Maintenance);
     ui.show(View::Tickets);
-    ui.services.mine = true;
+    ui.services.list = Some(TicketList::Mine);
     insta::assert_snapshot!(render(&app, &ui, Lang::En, true));
 }
 
@@ -496,7 +497,10 @@ fn refused_ticket_action_shows_reason() {
     assert!(taken(&submitted).is_empty());
     let message = ui.message.expect("a refusal");
     assert!(message.error);
-    assert!(message.text.contains("不允许"), "{}", message.text);
+    assert_eq!(
+        message.text,
+        "工单 T-1 状态为待派单：不能接单开工；请先领单（c）。"
+    );
 }
 
 #[test]
@@ -923,11 +927,15 @@ fn log_rows_name_resident_masked() {
     line_with(&screen, &["19:45 fall", "r-0103 温*屏"]);
     line_with(
         &screen,
-        &["19:51 check-in", "r-0101 江*芬", "stage 1 call resident"],
+        &[
+            "19:51 ladder stage",
+            "r-0101 江*芬",
+            "stage 1 call resident",
+        ],
     );
     line_with(
         &screen,
-        &["09:20 check-in", "r-0104 欧**明", "g1", "resident safe"],
+        &["09:20 outcome", "r-0104 欧**明", "g1", "resident safe"],
     );
     for name in ["江雅芬", "柯松年", "温秀屏", "欧阳德明"] {
         assert!(!screen.contains(name), "{name} shown in clear:\n{screen}");
@@ -1355,12 +1363,12 @@ fn handover_lists_the_shifts_ticket_steps() {
     assert_eq!(
         steps,
         [
-            ("12-04 17:00", "T-1", "created → new"),
-            ("12-04 17:30", "T-1", "note → new"),
-            ("12-04 18:00", "T-2", "created → new"),
-            ("12-04 19:30", "T-3", "created → new"),
-            ("12-04 19:35", "T-3", "assigned → assigned"),
-            ("12-04 19:40", "T-3", "accepted → in progress"),
+            ("12-04 17:00", "T-1", "created"),
+            ("12-04 17:30", "T-1", "note"),
+            ("12-04 18:00", "T-2", "created"),
+            ("12-04 19:30", "T-3", "created"),
+            ("12-04 19:35", "T-3", "assigned"),
+            ("12-04 19:40", "T-3", "accepted"),
         ],
         "the shift's steps in order, none of T-4 from the day before"
     );
@@ -1389,12 +1397,404 @@ fn handover_lists_the_shifts_eldercare() {
         .unwrap_or_else(|| panic!("r-0104's outcome: {entries:#?}"));
     assert_eq!(safe[0], "12-04 09:20");
     assert_eq!(safe[2], "欧**明");
-    assert!(safe[3].contains("g1"), "{safe:?}");
-    assert_eq!(safe[4], "上门确认老人在家休息");
+    assert_eq!(safe[3], "resident safe");
+    assert_eq!(safe[4], "g1");
+    assert_eq!(safe[5], "上门确认老人在家休息");
 
     let revealed = rows_of(&sheet_with_services(true), "care_events").clone();
     assert!(
         revealed.iter().any(|row| row[2] == "欧阳德明"),
         "{revealed:#?}"
     );
+}
+
+// ---------------------------------------------------------------- all open tickets
+
+/// Returns the title of the ticket list on screen.
+fn list_title(screen: &str) -> &str {
+    line_with(screen, &["Repair tickets: "])
+}
+
+#[test]
+fn guard_opens_on_all_open_tickets() {
+    let (mut app, mut ui, _) = console(Role::Guard);
+    fold_ticket(
+        &mut app.projection.services,
+        "2026-12-04T11:50:00Z",
+        ticket_act("T-2", TicketActionKind::Cancel, "m1", "住户已自行更换灯泡"),
+    );
+    key(&mut app, &mut ui, '4');
+
+    let screen = text(&render(&app, &ui, Lang::En, true));
+    assert!(
+        list_title(&screen).contains("Repair tickets: all open (3)"),
+        "{screen}"
+    );
+    // Each open ticket shows with its assignee, the overdue one first. The
+    // cancelled T-2 is gone.
+    line_with(&screen, &["Assignee", "State"]);
+    line_with(&screen, &["T-1 ", " - ", "new", "! 1h over"]);
+    line_with(&screen, &["T-3 ", " g1 ", "in progress"]);
+    line_with(&screen, &["T-4 ", " m2 ", "assigned"]);
+    assert!(!screen.contains("T-2 "), "{screen}");
+    let first = screen.find("T-1 ").unwrap();
+    assert!(first < screen.find("T-3 ").unwrap(), "{screen}");
+}
+
+#[test]
+fn maintenance_opens_on_queue() {
+    let (mut app, mut ui, _) = console(Role::Maintenance);
+    key(&mut app, &mut ui, '4');
+    let screen = text(&render(&app, &ui, Lang::En, true));
+    assert!(
+        list_title(&screen).contains("Repair tickets: unassigned queue (2)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn v_cycles_queue_mine_all_open() {
+    let (mut app, mut ui, _) = console(Role::Maintenance);
+    key(&mut app, &mut ui, '4');
+    let mut titles = Vec::new();
+    for _ in 0..4 {
+        key(&mut app, &mut ui, 'v');
+        let screen = text(&render(&app, &ui, Lang::En, true));
+        let title = list_title(&screen).split(" ─").next().unwrap().trim();
+        titles.push(title.trim_matches('"').trim().to_owned());
+    }
+    assert_eq!(
+        titles,
+        [
+            "Repair tickets: mine, g1 (1)",
+            "Repair tickets: all open (4)",
+            "Repair tickets: unassigned queue (2)",
+            "Repair tickets: mine, g1 (1)",
+        ]
+    );
+}
+
+#[test]
+fn all_open_acts_on_selected_row() {
+    let (mut app, mut ui, submitted) = console(Role::Maintenance);
+    key(&mut app, &mut ui, '4');
+    key(&mut app, &mut ui, 'v');
+    key(&mut app, &mut ui, 'v');
+    // T-1 overdue, then T-3 due at 21:30.
+    key(&mut app, &mut ui, 'j');
+    key(&mut app, &mut ui, 'r');
+    for c in "更换轴承".chars() {
+        key(&mut app, &mut ui, c);
+    }
+    press(&mut app, &mut ui, KeyCode::Enter);
+    let actions = taken(&submitted);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(
+        actions[0].kind,
+        ActionKind::TicketAct {
+            ticket: "T-3".into(),
+            act: TicketActionKind::Resolve,
+        }
+    );
+}
+
+#[test]
+fn all_open_empty_says_so() {
+    let (mut app, mut ui, _) = console(Role::Guard);
+    app.projection.services.tickets = Default::default();
+    key(&mut app, &mut ui, '4');
+    for (lang, title, empty) in [
+        (
+            Lang::En,
+            "Repair tickets: all open (0)",
+            "No ticket is open.",
+        ),
+        (
+            Lang::ZhCn,
+            "报修工单：全部未完成（0）",
+            "没有未完成的工单。",
+        ),
+    ] {
+        let screen = text(&render(&app, &ui, lang, true));
+        line_with(&screen, &[title]);
+        line_with(&screen, &[empty]);
+    }
+}
+
+#[test]
+fn all_open_tickets_en() {
+    let (mut app, mut ui, _) = console(Role::Guard);
+    key(&mut app, &mut ui, '4');
+    insta::assert_snapshot!(render(&app, &ui, Lang::En, true));
+}
+
+#[test]
+fn all_open_tickets_zh() {
+    let (mut app, mut ui, _) = console(Role::Guard);
+    key(&mut app, &mut ui, '4');
+    insta::assert_snapshot!(render(&app, &ui, Lang::ZhCn, true));
+}
+
+// ---------------------------------------------------------------- refusals in a ticket's state
+
+/// Brings T-3, in progress with `g1`, to awaiting rating, and to closed
+/// when `close` is true.
+fn resolve_t3(app: &mut App, close: bool) {
+    let services = &mut app.projection.services;
+    fold_ticket(
+        services,
+        "2026-12-04T11:50:00Z",
+        ticket_act("T-3", TicketActionKind::Resolve, "g1", "更换轴承"),
+    );
+    if close {
+        fold_ticket(
+            services,
+            "2026-12-04T11:55:00Z",
+            ticket_act("T-3", TicketActionKind::Close { rating: None }, "g1", ""),
+        );
+    }
+}
+
+/// Presses `c` in the detail of `ticket` and returns the refusal shown.
+fn refusal_on(app: &mut App, ui: &mut UiState, ticket: &str, c: char) -> String {
+    ui.services.ticket = Some(ticket.into());
+    ui.show(View::Ticket);
+    ui.message = None;
+    key(app, ui, c);
+    let message = ui.message.clone().expect("a refusal");
+    assert!(message.error, "{}", message.text);
+    message.text
+}
+
+#[test]
+fn refusal_names_ticket_state_action() {
+    let cases: [(&str, bool, bool, char, &str, &str); 5] = [
+        (
+            "T-1",
+            false,
+            false,
+            'C',
+            "Ticket T-1 is new: it cannot be closed; claim it (c) first.",
+            "工单 T-1 状态为待派单：不能办结；请先领单（c）。",
+        ),
+        (
+            "T-4",
+            false,
+            false,
+            'r',
+            "Ticket T-4 is assigned: it cannot be resolved; start the repair (s) first.",
+            "工单 T-4 状态为已派单：不能完成维修；请先接单开工（s）。",
+        ),
+        (
+            "T-3",
+            false,
+            false,
+            'c',
+            "Ticket T-3 is in progress: it cannot be claimed; transfer it (t) to change the assignee.",
+            "工单 T-3 状态为处理中：不能领单；如需更换维修人，请转单（t）。",
+        ),
+        (
+            "T-3",
+            true,
+            false,
+            's',
+            "Ticket T-3 is awaiting rating: the repair cannot be started; it is resolved, so close it (C).",
+            "工单 T-3 状态为待评价：不能接单开工；维修已完成，请办结（C）。",
+        ),
+        (
+            "T-3",
+            true,
+            true,
+            'x',
+            "Ticket T-3 is closed: it cannot be cancelled; create a new ticket (W in the list) for any further repair.",
+            "工单 T-3 状态为已办结：不能取消；如需再次维修，请在列表中新建工单（W）。",
+        ),
+    ];
+    for (ticket, resolved, closed, c, en, zh) in cases {
+        for (lang, expected) in [(Lang::En, en), (Lang::ZhCn, zh)] {
+            let (mut app, mut ui, submitted) = console(Role::Maintenance);
+            if resolved {
+                resolve_t3(&mut app, closed);
+            }
+            ui.lang = lang;
+            let refusal = refusal_on(&mut app, &mut ui, ticket, c);
+            assert_eq!(refusal, expected, "{c} on {ticket}");
+            assert!(taken(&submitted).is_empty());
+
+            // One sentence in at most three rows of an 80-column
+            // terminal, after the three-cell mark.
+            let rows = guardroom::ui::widgets::wrap(&refusal, 77);
+            assert!(rows.len() <= 3, "{rows:?}");
+        }
+    }
+}
+
+#[test]
+fn refusal_shown_in_three_rows() {
+    let (mut app, mut ui, _) = console(Role::Maintenance);
+    resolve_t3(&mut app, true);
+    let refusal = refusal_on(&mut app, &mut ui, "T-3", 'x');
+    let screen = text(&render(&app, &ui, Lang::ZhCn, true));
+    let tail = refusal.chars().rev().take(6).collect::<Vec<_>>();
+    let tail: String = tail.into_iter().rev().collect();
+    line_with(&screen, &[tail.as_str()]);
+    line_with(&screen, &["工单 T-3 状态为已办结"]);
+}
+
+// ---------------------------------------------------------------- detail footer
+
+/// Returns the footer row of the ticket detail of `ticket`, in `lang`.
+fn detail_footer(app: &App, ticket: &str, lang: Lang) -> String {
+    let mut ui = UiState::default();
+    ui.services.ticket = Some(ticket.into());
+    ui.show(View::Ticket);
+    let screen = text(&render(app, &ui, lang, true));
+    screen.lines().last().unwrap().to_owned()
+}
+
+const TICKET_KEYS_EN: [&str; 9] = [
+    "c claim",
+    "s start",
+    "n note on the ticket",
+    "r resolve",
+    "u return (退单)",
+    "t transfer (转单)",
+    "x cancel the ticket",
+    "C close (办结)",
+    "o device out of service",
+];
+
+/// Asserts that `footer` hints exactly the ticket keys of `shown`.
+fn assert_ticket_keys(footer: &str, shown: &[&str]) {
+    for hint in TICKET_KEYS_EN {
+        assert_eq!(
+            footer.contains(hint),
+            shown.contains(&hint),
+            "{hint:?} in {footer}"
+        );
+    }
+}
+
+#[test]
+fn detail_footer_follows_state() {
+    let (app, _, _) = console(Role::Maintenance);
+    assert_ticket_keys(
+        &detail_footer(&app, "T-1", Lang::En),
+        &["c claim", "x cancel the ticket"],
+    );
+    // The transfer does not fit at 80 columns in English after the lock,
+    // help, quit and silence keys, but it does in Chinese.
+    assert_ticket_keys(
+        &detail_footer(&app, "T-4", Lang::En),
+        &["s start", "u return (退单)"],
+    );
+    let zh = detail_footer(&app, "T-4", Lang::ZhCn);
+    for hint in ["s 接单开工", "u 退单", "t 转单"] {
+        assert!(zh.contains(hint), "{hint:?} in {zh}");
+    }
+    assert!(!zh.contains("c 领单"), "{zh}");
+    assert_ticket_keys(
+        &detail_footer(&app, "T-3", Lang::En),
+        &["n note on the ticket", "r resolve"],
+    );
+
+    let (mut app, _, _) = console(Role::Maintenance);
+    resolve_t3(&mut app, false);
+    assert_ticket_keys(&detail_footer(&app, "T-3", Lang::En), &["C close (办结)"]);
+    let (mut app, _, _) = console(Role::Maintenance);
+    resolve_t3(&mut app, true);
+    assert_ticket_keys(&detail_footer(&app, "T-3", Lang::En), &[]);
+}
+
+#[test]
+fn detail_footer_follows_role() {
+    let (app, _, _) = console(Role::Guard);
+    for ticket in ["T-1", "T-3", "T-4"] {
+        assert_ticket_keys(
+            &detail_footer(&app, ticket, Lang::En),
+            &["n note on the ticket"],
+        );
+    }
+    let (mut app, _, _) = console(Role::Guard);
+    resolve_t3(&mut app, true);
+    assert_ticket_keys(&detail_footer(&app, "T-3", Lang::En), &[]);
+}
+
+#[test]
+fn read_only_detail_footer_has_no_ticket_keys() {
+    let (mut app, _, _) = console(Role::Supervisor);
+    app.read_only = true;
+    assert_ticket_keys(&detail_footer(&app, "T-1", Lang::En), &[]);
+}
+
+#[test]
+fn list_footer_follows_selected_ticket() {
+    let (mut app, mut ui, _) = console(Role::Maintenance);
+    key(&mut app, &mut ui, '4');
+    let screen = text(&render(&app, &ui, Lang::ZhCn, true));
+    let footer = screen.lines().last().unwrap();
+    assert!(
+        footer.contains("v 待派单 / 我的 / 全部  c 领单"),
+        "{footer}"
+    );
+
+    // A guard on every open ticket is offered nothing that only
+    // maintenance may do. The note the guard may write does not fit.
+    let (mut app, mut ui, _) = console(Role::Guard);
+    key(&mut app, &mut ui, '4');
+    let screen = text(&render(&app, &ui, Lang::ZhCn, true));
+    let footer = screen.lines().last().unwrap();
+    assert!(footer.contains("v 待派单 / 我的 / 全部"), "{footer}");
+    for hint in ["c 领单", "s 接单开工", "r 完成维修", "x 取消工单"] {
+        assert!(!footer.contains(hint), "{hint:?} in {footer}");
+    }
+}
+
+#[test]
+fn every_state_refusal_has_text() {
+    let kinds = [
+        TicketActionKind::Assign {
+            assignee: "m1".into(),
+        },
+        TicketActionKind::Accept,
+        TicketActionKind::Resolve,
+        TicketActionKind::Close { rating: None },
+        TicketActionKind::Reopen,
+        TicketActionKind::Return,
+        TicketActionKind::Transfer {
+            assignee: "m2".into(),
+        },
+        TicketActionKind::Cancel,
+        TicketActionKind::TakeOutOfService,
+        TicketActionKind::ReturnToService,
+    ];
+    let mut checked = 0;
+    for state in TicketState::ALL {
+        for kind in &kinds {
+            if kind.next_state(state).is_some() {
+                continue;
+            }
+            let advice = Advice::for_refused(state, kind);
+            for lang in [Lang::En, Lang::ZhCn] {
+                for key in [
+                    format!("ticket_refusal.refused_{}", kind.as_str()),
+                    format!("ticket_refusal.advice_{}", advice.code()),
+                ] {
+                    assert!(lang.try_t(&key).is_some(), "{key} missing in {lang:?}");
+                }
+                let text = not_allowed_text(
+                    lang,
+                    "REPAIR-2026-12-04-000123",
+                    state,
+                    kind.as_str(),
+                    advice,
+                );
+                assert!(!text.contains('{'), "{text}");
+                let rows = guardroom::ui::widgets::wrap(&text, 77);
+                assert!(rows.len() <= 3, "{rows:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2 * 42, "illegal pairs of state and action");
 }

@@ -988,10 +988,21 @@ pub fn resolve(event: &KeyEvent, scopes: &[Scope]) -> Option<Action> {
 
 /// Lists the bindings shown in the footer for these scopes: lock, help and
 /// quit first, so a narrow footer still shows how to lock, get help and out.
-pub fn footer(scopes: &[Scope]) -> impl Iterator<Item = &'static Binding> + '_ {
+/// `ticket_actions`, when given, replaces the footer marks of the ticket
+/// action keys, so that exactly those actions show, because the ticket's
+/// state and the operator's role allow only them.
+pub fn footer<'a>(
+    scopes: &'a [Scope],
+    ticket_actions: Option<&'a [Action]>,
+) -> impl Iterator<Item = &'static Binding> + 'a {
     let first =
         |binding: &&Binding| matches!(binding.action, Action::Help | Action::Quit | Action::Lock);
-    let shown = move |binding: &&'static Binding| binding.footer && scopes.contains(&binding.scope);
+    let marked = move |binding: &Binding| match ticket_actions {
+        Some(actions) if binding.scope == Scope::TicketActions => actions.contains(&binding.action),
+        _ => binding.footer,
+    };
+    let shown =
+        move |binding: &&'static Binding| marked(binding) && scopes.contains(&binding.scope);
     BINDINGS.iter().filter(shown).filter(first).chain(
         BINDINGS
             .iter()

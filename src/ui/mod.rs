@@ -117,7 +117,15 @@ pub fn draw(frame: &mut Frame, app: &App, ui: &UiState, ctx: &Ctx) {
     if let Some(message) = message {
         views::chrome::message(frame, message_area, message, ctx);
     }
-    views::chrome::footer(frame, footer, ui, &session_scopes(app, ui), ctx);
+    let ticket_actions = services::footer_ticket_actions(app, ui, ctx.now);
+    views::chrome::footer(
+        frame,
+        footer,
+        ui,
+        &session_scopes(app, ui),
+        ticket_actions.as_deref(),
+        ctx,
+    );
     if let Some(dialog) = &ui.dialog {
         views::dialog::draw(frame, area, app, dialog, ctx);
     }

@@ -20,9 +20,13 @@ use crate::app::{ActError, App};
 use crate::domain::DeviceStatus;
 use crate::domain::alarm::{self, ActionKind, Condition, Priority, Refusal};
 use crate::domain::care::{BoardRow, EscalatedTo, Outcome};
+use crate::domain::operator::permission::{Permission, Registered, allows};
 use crate::domain::privacy::{DataKind, Role};
 use crate::domain::ticket::sla::{self, SlaStatus};
-use crate::domain::ticket::{Category, NewTicket, Ticket, TicketActionKind, TicketState, Urgency};
+use crate::domain::ticket::{
+    Advice, Category, NewTicket, Ticket, TicketActionKind, TicketState, Urgency,
+};
+use crate::i18n::Lang;
 
 /// The outcomes a guard records on the ladder, in the dialog's order.
 pub const OUTCOMES: [Outcome; 6] = [
@@ -38,12 +42,34 @@ pub const OUTCOMES: [Outcome; 6] = [
     },
 ];
 
+/// The tickets the ticket list shows; `v` steps through them in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TicketList {
+    /// New tickets, waiting for an assignee.
+    Queue,
+    /// The operator's own tickets not yet closed or cancelled.
+    Mine,
+    /// Every ticket not yet closed or cancelled, with its assignee.
+    AllOpen,
+}
+
+impl TicketList {
+    /// Returns the list that `v` switches to from this one.
+    pub fn next(self) -> Self {
+        match self {
+            Self::Queue => Self::Mine,
+            Self::Mine => Self::AllOpen,
+            Self::AllOpen => Self::Queue,
+        }
+    }
+}
+
 /// The view state of the ticket and eldercare screens.
 #[derive(Clone, Debug, Default)]
 pub struct ServicesState {
-    /// True while the ticket list shows the operator's own tickets rather
-    /// than the unassigned queue.
-    pub mine: bool,
+    /// The ticket list chosen with `v`, or `None` before the first `v`,
+    /// which shows the role's [`default_list`].
+    pub list: Option<TicketList>,
     pub ticket_selected: usize,
     /// The ticket shown in the ticket detail.
     pub ticket: Option<String>,
@@ -196,13 +222,31 @@ pub fn me(app: &App) -> String {
         .map_or_else(|| app.operator.name.clone(), |current| current.id.clone())
 }
 
-/// Returns the rows of the ticket list: the unassigned queue, or the
-/// operator's tickets not yet closed. Overdue tickets come first, then by
-/// due time.
+/// Returns the ticket list an operator sees first. An operator whose role
+/// does not handle tickets, such as a guard, starts on every open ticket,
+/// because the queue is not theirs to take and no ticket is theirs.
+pub fn default_list(app: &App) -> TicketList {
+    match app.access.registered() {
+        Some(Registered::Found { role, .. }) if !allows(role, Permission::HandleTickets) => {
+            TicketList::AllOpen
+        }
+        _ => TicketList::Queue,
+    }
+}
+
+/// Returns the ticket list shown: the one chosen with `v`, else the role's.
+pub fn ticket_list(app: &App, ui: &UiState) -> TicketList {
+    ui.services.list.unwrap_or_else(|| default_list(app))
+}
+
+/// Returns the rows of the ticket list: the unassigned queue, the
+/// operator's tickets, or every ticket, in each case only those not yet
+/// closed or cancelled. Overdue tickets come first, then by due time.
 pub fn ticket_rows<'a>(app: &'a App, ui: &UiState, now: Timestamp) -> Vec<(&'a Ticket, SlaStatus)> {
     let services = &app.projection.services;
     let settings = &services.setup.sla;
-    if !ui.services.mine {
+    let list = ticket_list(app, ui);
+    if list == TicketList::Queue {
         return services
             .open_tickets(now)
             .into_iter()
@@ -215,7 +259,9 @@ pub fn ticket_rows<'a>(app: &'a App, ui: &UiState, now: Timestamp) -> Vec<(&'a T
         .tickets
         .values()
         .filter(|ticket| !ticket.state().is_final())
-        .filter(|ticket| ticket.content.assignee.as_deref() == Some(me.as_str()))
+        .filter(|ticket| {
+            list == TicketList::AllOpen || ticket.content.assignee.as_deref() == Some(me.as_str())
+        })
         .map(|ticket| (ticket, sla::status(ticket, now, settings)))
         .collect();
     rows.sort_by_key(|(ticket, status)| {
@@ -245,7 +291,7 @@ pub fn apply(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
         Action::ShowTickets => ui.show(View::Tickets),
         Action::ShowBoard => ui.show(View::Board),
         Action::ToggleMine => {
-            ui.services.mine = !ui.services.mine;
+            ui.services.list = Some(ticket_list(app, ui).next());
             ui.services.ticket_selected = 0;
         }
         Action::CreateTicket => create_ticket(app, ui, now),
@@ -277,35 +323,19 @@ pub fn selected_resident(app: &App, ui: &UiState, now: Timestamp) -> Option<Stri
     }
 }
 
-fn ticket_action(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
-    let lang = ui.lang;
-    let Some(ticket) = selected_ticket(app, ui, now) else {
-        ui.complain(lang.t("tickets.none_selected").to_owned(), now);
-        return;
-    };
-    let act = match action {
+/// Returns the ticket action a key takes on `ticket`, or `None` for a key
+/// that takes none. A transfer names a placeholder assignee, because its
+/// dialog collects the real one.
+fn ticket_kind(app: &App, action: Action, ticket: &str) -> Option<TicketActionKind> {
+    let kind = match action {
         Action::Claim => TicketActionKind::Assign { assignee: me(app) },
         Action::StartWork => TicketActionKind::Accept,
         Action::TicketNote => TicketActionKind::Note,
         Action::Resolve => TicketActionKind::Resolve,
         Action::ReturnTicket => TicketActionKind::Return,
-        Action::Transfer => {
-            // The probe names a placeholder assignee, so that only refusals
-            // the dialog cannot fix show before it opens.
-            let probe = TicketActionKind::Transfer {
-                assignee: "-".into(),
-            };
-            let kind = ActionKind::TicketAct {
-                ticket: ticket.clone(),
-                act: probe,
-            };
-            if let Err(refusal) = check(app, kind, "-", now) {
-                ui.complain(refusal_text(app, ui, &refusal), now);
-                return;
-            }
-            ui.services.dialog = Some(ServiceDialog::new(Purpose::Transfer { ticket }));
-            return;
-        }
+        Action::Transfer => TicketActionKind::Transfer {
+            assignee: "-".into(),
+        },
         Action::CancelTicket => TicketActionKind::Cancel,
         Action::CloseTicket => TicketActionKind::Close { rating: None },
         Action::TicketService => {
@@ -313,7 +343,7 @@ fn ticket_action(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp
                 .projection
                 .services
                 .tickets
-                .get(&ticket)
+                .get(ticket)
                 .is_some_and(|ticket| ticket.out_of_service);
             if out {
                 TicketActionKind::ReturnToService
@@ -321,8 +351,82 @@ fn ticket_action(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp
                 TicketActionKind::TakeOutOfService
             }
         }
-        _ => return,
+        _ => return None,
     };
+    Some(kind)
+}
+
+/// Returns the keys the ticket footer offers in `state`: the steps that
+/// move a ticket on. The help screen lists every key.
+fn next_steps(state: TicketState) -> &'static [Action] {
+    match state {
+        TicketState::New => &[Action::Claim, Action::CancelTicket],
+        TicketState::Assigned => &[Action::StartWork, Action::ReturnTicket, Action::Transfer],
+        TicketState::InProgress => &[Action::Resolve, Action::TicketNote],
+        TicketState::AwaitingRating => &[Action::CloseTicket],
+        TicketState::Closed | TicketState::Cancelled => &[],
+    }
+}
+
+/// Returns the ticket keys the footer offers, or `None` outside the ticket
+/// list and detail, where the keymap's own footer marks apply. For the
+/// detail's ticket or the selected row's, the footer offers the next steps
+/// of the ticket's state that this operator may take now. An operator who
+/// may take none of them, such as a guard, is offered a note on a ticket
+/// that is not closed or cancelled.
+pub fn footer_ticket_actions(app: &App, ui: &UiState, now: Timestamp) -> Option<Vec<Action>> {
+    if !matches!(ui.view, View::Ticket | View::Tickets) {
+        return None;
+    }
+    let Some(ticket) =
+        selected_ticket(app, ui, now).and_then(|id| app.projection.services.tickets.get(&id))
+    else {
+        return Some(Vec::new());
+    };
+    let allowed = |action: Action| {
+        ticket_kind(app, action, &ticket.id).is_some_and(|act| {
+            let kind = ActionKind::TicketAct {
+                ticket: ticket.id.clone(),
+                act,
+            };
+            check(app, kind, "-", now).is_ok()
+        })
+    };
+
+    let mut offered: Vec<Action> = next_steps(ticket.state())
+        .iter()
+        .copied()
+        .filter(|action| allowed(*action))
+        .collect();
+    if offered.is_empty() && !ticket.state().is_final() && allowed(Action::TicketNote) {
+        offered.push(Action::TicketNote);
+    }
+    Some(offered)
+}
+
+fn ticket_action(app: &mut App, ui: &mut UiState, action: Action, now: Timestamp) {
+    let lang = ui.lang;
+    let Some(ticket) = selected_ticket(app, ui, now) else {
+        ui.complain(lang.t("tickets.none_selected").to_owned(), now);
+        return;
+    };
+    let Some(act) = ticket_kind(app, action, &ticket) else {
+        return;
+    };
+    if let TicketActionKind::Transfer { .. } = act {
+        // The probe's placeholder assignee lets only the refusals that the
+        // dialog cannot fix show before it opens.
+        let kind = ActionKind::TicketAct {
+            ticket: ticket.clone(),
+            act,
+        };
+        if let Err(refusal) = check(app, kind, "-", now) {
+            ui.complain(refusal_text(app, ui, &refusal), now);
+            return;
+        }
+        ui.services.dialog = Some(ServiceDialog::new(Purpose::Transfer { ticket }));
+        return;
+    }
     if act.remark_required().is_some() {
         let kind = ActionKind::TicketAct {
             ticket: ticket.clone(),
@@ -741,8 +845,73 @@ fn submit(
     }
 }
 
+/// Formats a refusal. An action that the ticket's state does not allow
+/// gets one sentence with the ticket, its state, the action and what to do
+/// instead. Other refusals read as on the alarm screens.
 fn refusal_text(app: &App, ui: &UiState, refusal: &Refusal) -> String {
+    if let Refusal::Ticket(crate::domain::ticket::Refusal::NotAllowed {
+        ticket,
+        state,
+        action,
+        advice,
+    }) = refusal
+    {
+        return not_allowed_text(ui.lang, ticket, *state, action, *advice);
+    }
     super::acting::refusal_text(app, ui.lang, None, refusal)
+}
+
+/// Formats an action refused in the ticket's state, such as "Ticket T-1 is
+/// new: it cannot be closed; claim it (c) first." `action` is the code of
+/// [`TicketActionKind::as_str`].
+pub fn not_allowed_text(
+    lang: Lang,
+    ticket: &str,
+    state: TicketState,
+    action: &str,
+    advice: Advice,
+) -> String {
+    let refused = lang
+        .try_t(&format!("ticket_refusal.refused_{action}"))
+        .unwrap_or(action);
+    let key = advice_key(advice).map_or_else(String::new, key_label);
+    let advice = lang.tf(
+        &format!("ticket_refusal.advice_{}", advice.code()),
+        &[("key", &key)],
+    );
+    lang.tf(
+        "ticket_refusal.not_allowed_in_state",
+        &[
+            ("ticket", &ticket),
+            (
+                "state",
+                &lang.t(&format!("tickets.state_{}", state.as_str())),
+            ),
+            ("refused", &refused),
+            ("advice", &advice),
+        ],
+    )
+}
+
+/// Returns the key action that carries out `advice`, if a key does.
+fn advice_key(advice: Advice) -> Option<Action> {
+    match advice {
+        Advice::CreateNew => Some(Action::CreateTicket),
+        Advice::CloseIt => Some(Action::CloseTicket),
+        Advice::ClaimFirst => Some(Action::Claim),
+        Advice::StartFirst => Some(Action::StartWork),
+        Advice::ResolveFirst | Advice::AlreadyStarted => Some(Action::Resolve),
+        Advice::TransferInstead => Some(Action::Transfer),
+        Advice::OnlyResolvedReopens | Advice::AlreadyQueued => None,
+    }
+}
+
+/// Returns the first key bound to `action`, as the footer shows it.
+fn key_label(action: Action) -> String {
+    keymap::BINDINGS
+        .iter()
+        .find(|binding| binding.action == action)
+        .map_or_else(String::new, |binding| binding.keys[0].label())
 }
 
 /// Checks an action as [`App::act`] would, without taking it.

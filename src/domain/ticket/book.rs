@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::reconcile::{Reconciled, RemoteTicket, reconcile};
 use super::sla::OverdueNotice;
 use super::state::{
-    Category, Refusal, Side, TicketAction, TicketActionKind, TicketState, Urgency, advice,
+    Advice, Category, Refusal, Side, TicketAction, TicketActionKind, TicketState, Urgency,
 };
 use crate::domain::privacy::Role;
 
@@ -385,7 +385,7 @@ impl TicketBook {
                 ticket: id.clone(),
                 state: ticket.state(),
                 action: kind.as_str(),
-                advice: advice(ticket.state(), kind),
+                advice: Advice::for_refused(ticket.state(), kind),
             });
         }
 

@@ -18,4 +18,6 @@ pub use book::{
 };
 pub use reconcile::{DecodeError, Reconciled, RemoteTicket};
 pub use sla::{OverdueNotice, SlaSettings, SlaStatus};
-pub use state::{Category, Refusal, Side, TicketAction, TicketActionKind, TicketState, Urgency};
+pub use state::{
+    Advice, Category, Refusal, Side, TicketAction, TicketActionKind, TicketState, Urgency,
+};

@@ -271,20 +271,78 @@ impl TicketActionKind {
     }
 }
 
-/// Returns what to do instead of an action that is not legal in `state`.
-pub(crate) fn advice(state: TicketState, kind: &TicketActionKind) -> &'static str {
-    use TicketActionKind as K;
-    use TicketState as S;
-    match (state, kind) {
-        (S::Closed | S::Cancelled, _) => "create a new ticket referring to it",
-        (S::AwaitingRating, _) => "reopen it if the repair is not done, or close it",
-        (_, K::Reopen) => "it is still open",
-        (_, K::Close { .. }) => "resolve it first",
-        (S::New, _) => "assign it first",
-        (S::Assigned, K::Resolve) => "accept it first",
-        (S::Assigned | S::InProgress, K::Assign { .. }) => "transfer it to change the assignee",
-        (S::InProgress, K::Accept) => "it is already accepted",
-        _ => "check the ticket's state",
+/// Alternative to an action that is not legal in the ticket's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Advice {
+    /// The ticket is closed or cancelled: a further repair needs a new ticket.
+    CreateNew,
+    /// The repair is resolved and waits for the resident's rating: close it.
+    CloseIt,
+    /// Only a resolved ticket, awaiting its rating, can be reopened.
+    OnlyResolvedReopens,
+    /// A new ticket needs an assignee first.
+    ClaimFirst,
+    /// A new ticket is already in the unassigned queue.
+    AlreadyQueued,
+    /// An assigned ticket must be accepted before it is resolved or closed.
+    StartFirst,
+    /// A ticket in progress must be resolved before it is closed.
+    ResolveFirst,
+    /// An assigned ticket changes hands by a transfer.
+    TransferInstead,
+    /// The assignee accepted the ticket already: resolve it when done.
+    AlreadyStarted,
+}
+
+impl Advice {
+    /// Returns what to do instead of `kind`, which is not legal in `state`.
+    pub fn for_refused(state: TicketState, kind: &TicketActionKind) -> Self {
+        use TicketActionKind as K;
+        use TicketState as S;
+        match (state, kind) {
+            (S::Closed | S::Cancelled, _) => Self::CreateNew,
+            (S::AwaitingRating, _) => Self::CloseIt,
+            (_, K::Reopen) => Self::OnlyResolvedReopens,
+            (S::New, K::Return) => Self::AlreadyQueued,
+            (S::New, _) => Self::ClaimFirst,
+            (S::Assigned, K::Assign { .. }) | (S::InProgress, K::Assign { .. }) => {
+                Self::TransferInstead
+            }
+            (S::Assigned, _) => Self::StartFirst,
+            (S::InProgress, K::Accept) => Self::AlreadyStarted,
+            (S::InProgress, _) => Self::ResolveFirst,
+        }
+    }
+
+    /// Stable code for the message catalog.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::CreateNew => "create_new",
+            Self::CloseIt => "close_it",
+            Self::OnlyResolvedReopens => "only_resolved_reopens",
+            Self::ClaimFirst => "claim_first",
+            Self::AlreadyQueued => "already_queued",
+            Self::StartFirst => "start_first",
+            Self::ResolveFirst => "resolve_first",
+            Self::TransferInstead => "transfer_instead",
+            Self::AlreadyStarted => "already_started",
+        }
+    }
+}
+
+impl std::fmt::Display for Advice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::CreateNew => "create a new ticket referring to it",
+            Self::CloseIt => "it is resolved, so close it",
+            Self::OnlyResolvedReopens => "only a ticket awaiting its rating can be reopened",
+            Self::ClaimFirst => "assign it first",
+            Self::AlreadyQueued => "it is already in the unassigned queue",
+            Self::StartFirst => "accept it first",
+            Self::ResolveFirst => "resolve it first",
+            Self::TransferInstead => "transfer it to change the assignee",
+            Self::AlreadyStarted => "it is already accepted, so resolve it when the repair is done",
+        })
     }
 }
 
@@ -299,8 +357,9 @@ pub enum Refusal {
     NotAllowed {
         ticket: String,
         state: TicketState,
+        /// The refused action's [`TicketActionKind::as_str`].
         action: &'static str,
-        advice: &'static str,
+        advice: Advice,
     },
     #[error("a remark is required to {action} ticket {ticket}: {what}")]
     RemarkRequired {
@@ -352,6 +411,92 @@ impl Refusal {
             Self::NoConflict(_) => "no_conflict",
             Self::EmptyDescription(_) => "empty_description",
             Self::UnknownReference { .. } => "unknown_reference",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds() -> Vec<TicketActionKind> {
+        vec![
+            TicketActionKind::Assign {
+                assignee: "m1".into(),
+            },
+            TicketActionKind::Accept,
+            TicketActionKind::Resolve,
+            TicketActionKind::Close { rating: None },
+            TicketActionKind::Reopen,
+            TicketActionKind::Return,
+            TicketActionKind::Transfer {
+                assignee: "m2".into(),
+            },
+            TicketActionKind::Cancel,
+            TicketActionKind::TakeOutOfService,
+            TicketActionKind::ReturnToService,
+        ]
+    }
+
+    #[test]
+    fn advice_points_to_a_legal_step() {
+        let cases = [
+            (TicketState::New, TicketActionKind::Close { rating: None }),
+            (TicketState::New, TicketActionKind::Accept),
+            (TicketState::Assigned, TicketActionKind::Resolve),
+            (
+                TicketState::InProgress,
+                TicketActionKind::Close { rating: None },
+            ),
+            (TicketState::AwaitingRating, TicketActionKind::Accept),
+        ];
+        let expected = [
+            Advice::ClaimFirst,
+            Advice::ClaimFirst,
+            Advice::StartFirst,
+            Advice::ResolveFirst,
+            Advice::CloseIt,
+        ];
+        for ((state, kind), advice) in cases.iter().zip(expected) {
+            assert_eq!(
+                Advice::for_refused(*state, kind),
+                advice,
+                "{kind:?} in {state}"
+            );
+        }
+    }
+
+    #[test]
+    fn advised_step_is_legal() {
+        for state in TicketState::ALL {
+            for kind in kinds() {
+                if kind.next_state(state).is_some() {
+                    continue;
+                }
+                let step = match Advice::for_refused(state, &kind) {
+                    Advice::ClaimFirst => TicketActionKind::Assign {
+                        assignee: "m1".into(),
+                    },
+                    Advice::StartFirst | Advice::AlreadyQueued => continue,
+                    Advice::ResolveFirst | Advice::AlreadyStarted => TicketActionKind::Resolve,
+                    Advice::TransferInstead => TicketActionKind::Transfer {
+                        assignee: "m2".into(),
+                    },
+                    Advice::CloseIt => TicketActionKind::Close { rating: None },
+                    Advice::CreateNew => {
+                        assert!(state.is_final(), "{kind:?} in {state}");
+                        continue;
+                    }
+                    Advice::OnlyResolvedReopens => {
+                        assert_eq!(kind, TicketActionKind::Reopen);
+                        continue;
+                    }
+                };
+                assert!(
+                    step.next_state(state).is_some(),
+                    "{kind:?} in {state} advises {step:?}"
+                );
+            }
         }
     }
 }

@@ -42,23 +42,25 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         app.site.name.clone()
     };
 
-    // The link state must always show; then the clock, the role and the
-    // site name, as far as the width allows.
+    // The link state must always show; then the clock, the role, the site
+    // name and the program's name, as far as the width allows: the site
+    // name is what sets two consoles side by side apart.
     let width = area.width as usize;
     let mut used = cells(&link_text) + 2;
     let clock = take_if_fits(format!(" │ {clock}"), &mut used, width);
     let role = take_if_fits(format!(" │ {role}"), &mut used, width);
-    let prefix = take_if_fits(" guardroom · ".to_owned(), &mut used, width);
-    let site = if prefix.is_empty() {
-        String::new()
+    let room = width.saturating_sub(used + 3);
+    let program = " guardroom · ";
+    let prefix = if cells(program) + cells(&site) <= room {
+        program.to_owned()
     } else {
-        let room = width.saturating_sub(used + 3);
-        let site = truncate(&site, room);
-        if site.is_empty() {
-            site
-        } else {
-            format!("{site} │")
-        }
+        " ".to_owned()
+    };
+    let site = truncate(&site, room.saturating_sub(cells(&prefix)));
+    let site = if site.is_empty() {
+        site
+    } else {
+        format!("{site} │")
     };
 
     let line = Line::from(vec![
@@ -261,7 +263,16 @@ fn tab_spans(
 }
 
 /// Key hints for the current scopes, or the filter being typed.
-pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, scopes: &[Scope], ctx: &Ctx) {
+/// `ticket_actions` are the ticket keys to hint, when the view limits them
+/// (see [`keymap::footer`]).
+pub fn footer(
+    frame: &mut Frame,
+    area: Rect,
+    ui: &UiState,
+    scopes: &[Scope],
+    ticket_actions: Option<&[keymap::Action]>,
+    ctx: &Ctx,
+) {
     let lang = ctx.lang;
     let theme = ctx.theme;
     if ui.editing_filter {
@@ -276,7 +287,7 @@ pub fn footer(frame: &mut Frame, area: Rect, ui: &UiState, scopes: &[Scope], ctx
     }
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1;
-    for binding in keymap::footer(scopes) {
+    for binding in keymap::footer(scopes, ticket_actions) {
         let key = binding.keys[0].label();
         let label = lang.t(binding.help);
         let width = cells(&key) + 1 + cells(label) + 2;

@@ -25,7 +25,7 @@ use crate::ui::widgets::{Ctx, priority_style};
 /// Column widths in cells: time, type, priority, source, operator.
 const TIME: usize = 5;
 const TIME_LONG: usize = 11;
-const KIND: usize = 10;
+const KIND: usize = 12;
 const PRIORITY: usize = 2;
 const SOURCE: usize = 14;
 const OPERATOR: usize = 8;

@@ -49,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     if let Some(message) = message {
         super::chrome::message(frame, message_area, message, ctx);
     }
-    super::chrome::footer(frame, footer, ui, &[Scope::Login], ctx);
+    super::chrome::footer(frame, footer, ui, &[Scope::Login], None, ctx);
 }
 
 /// Returns the box title: a plain login, or the lock of a session.

@@ -1,5 +1,5 @@
-//! The repair ticket list (the unassigned queue or the operator's own
-//! tickets) and one ticket's detail with its history.
+//! The repair ticket list (the unassigned queue, the operator's own
+//! tickets, or every open ticket) and one ticket's detail with its history.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -12,12 +12,13 @@ use crate::domain::privacy::DataKind;
 use crate::domain::ticket::{SlaStatus, Ticket};
 use crate::i18n::Lang;
 use crate::i18n::width::{cells, truncate};
-use crate::ui::services::{me, ticket_rows};
+use crate::ui::services::{TicketList, me, ticket_list, ticket_rows};
 use crate::ui::state::UiState;
 use crate::ui::widgets::{Ctx, local_time, short_age, short_time, span_text, wrap};
 
-/// Column widths in cells: id, urgency, category, location, state, SLA.
-/// The id column grows to the longest id listed, up to [`ID_MAX_CELLS`].
+/// Column widths in cells: id, urgency, category or assignee, location,
+/// state, SLA. The id column grows to the longest id listed, up to
+/// [`ID_MAX_CELLS`].
 const WIDTHS: [u16; 6] = [7, 7, 10, 14, 11, 11];
 
 /// Widest the id column grows; a longer id is cut with `…`.
@@ -31,13 +32,14 @@ const LOCATION_MIN_CELLS: u16 = 8;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     let lang = ctx.lang;
     let rows = ticket_rows(app, ui, ctx.now);
-    let title = if ui.services.mine {
-        lang.tf(
+    let list = ticket_list(app, ui);
+    let title = match list {
+        TicketList::Queue => lang.tf("tickets.title_queue", &[("count", &rows.len())]),
+        TicketList::Mine => lang.tf(
             "tickets.title_mine",
             &[("count", &rows.len()), ("operator", &me(app))],
-        )
-    } else {
-        lang.tf("tickets.title_queue", &[("count", &rows.len())])
+        ),
+        TicketList::AllOpen => lang.tf("tickets.title_all_open", &[("count", &rows.len())]),
     };
     let block = Block::default()
         .borders(Borders::TOP)
@@ -49,10 +51,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     frame.render_widget(block, area);
 
     if rows.is_empty() {
-        let key = if ui.services.mine {
-            "tickets.empty_mine"
-        } else {
-            "tickets.empty_queue"
+        let key = match list {
+            TicketList::Queue => "tickets.empty_queue",
+            TicketList::Mine => "tickets.empty_mine",
+            TicketList::AllOpen => "tickets.empty_all_open",
         };
         frame.render_widget(Paragraph::new(lang.t(key)).style(ctx.theme.dim()), inner);
         return;
@@ -71,11 +73,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
         description_cells += give;
     }
     let description_cells = description_cells.max(4);
+    // Every open ticket shows who has it. The category gives way, because
+    // this list shows who works on what, and the detail still shows it.
+    let assignees = list == TicketList::AllOpen;
+    let third = if assignees {
+        "tickets.col_assignee"
+    } else {
+        "tickets.col_category"
+    };
     let header = Row::new(
         [
             "tickets.col_id",
             "tickets.col_urgency",
-            "tickets.col_category",
+            third,
             "tickets.col_location",
             "tickets.col_state",
             "tickets.col_sla",
@@ -95,7 +105,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
         .skip(first)
         .take(visible)
         .map(|(index, (ticket, status))| {
-            let row = ticket_row(ticket, status, &widths, description_cells, ctx);
+            let row = ticket_row(ticket, status, &widths, description_cells, assignees, ctx);
             if index == selected {
                 row.style(ctx.theme.selected())
             } else {
@@ -123,24 +133,32 @@ fn id_cells(rows: &[(&Ticket, SlaStatus)], lang: Lang) -> u16 {
     longest.min(ID_MAX_CELLS as usize) as u16
 }
 
+/// Builds one row of the list; `assignee` puts the assignee, or `-` for
+/// none, where the category goes otherwise.
 fn ticket_row<'a>(
     ticket: &Ticket,
     status: &SlaStatus,
     widths: &[u16; 6],
     description: u16,
+    assignee: bool,
     ctx: &Ctx,
 ) -> Row<'a> {
     let lang = ctx.lang;
     let content = &ticket.content;
     let (sla, sla_style) = sla_text(status, false, ctx);
     let cut = |text: &str, width: u16| truncate(text, width as usize);
-    Row::new(vec![
-        Cell::from(cut(&ticket.id, widths[0])),
-        Cell::from(cut(urgency_text(content.urgency.as_str(), lang), widths[1])),
+    let third = if assignee {
+        Cell::from(cut(content.assignee.as_deref().unwrap_or("-"), widths[2]))
+    } else {
         Cell::from(cut(
             lang.t(&format!("tickets.category_{}", content.category.as_str())),
             widths[2],
-        )),
+        ))
+    };
+    Row::new(vec![
+        Cell::from(cut(&ticket.id, widths[0])),
+        Cell::from(cut(urgency_text(content.urgency.as_str(), lang), widths[1])),
+        third,
         Cell::from(cut(&content.location, widths[3])),
         Cell::from(cut(
             lang.t(&format!("tickets.state_{}", content.state.as_str())),
