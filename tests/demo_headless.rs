@@ -106,6 +106,7 @@ fn headless_demo_fills_database() {
     // The demo's residents live inside its process; `status` and `report`
     // on its database find them all the same.
     assert_eq!(report["care"]["residents"], 36, "{}", report["care"]);
+    assert_eq!(report["site"]["name"], "星澜雅苑", "{}", report["site"]);
     let shift = current_shift();
     let sheet = run(guardroom(home.path())
         .args(["report", "--shift", &shift, "--format", "md", "--db"])

@@ -1798,3 +1798,19 @@ fn every_state_refusal_has_text() {
     }
     assert_eq!(checked, 2 * 42, "illegal pairs of state and action");
 }
+
+#[test]
+fn detail_footer_offers_the_device_key() {
+    // T-9 is assigned to g1 and linked to door-9.
+    let (app, ui, _) = device_ticket(false);
+    let screen = text(&render(&app, &ui, Lang::En, true));
+    let footer = screen.lines().last().unwrap();
+    assert!(footer.contains("o device off/on"), "{footer}");
+    let zh = text(&render(&app, &ui, Lang::ZhCn, true));
+    let footer = zh.lines().last().unwrap();
+    assert!(footer.contains("o 停用/恢复设备"), "{footer}");
+
+    // Without a linked device there is nothing to take out of service.
+    let (app, _, _) = console(Role::Maintenance);
+    assert!(!detail_footer(&app, "T-4", Lang::En).contains("o device"));
+}

@@ -35,12 +35,24 @@ pub fn run(context: &Context, json: bool) -> ExitCode {
         .unwrap_or_default();
     match status::read_with(&database, Timestamp::now(), liveness, &setup) {
         Ok(report) => {
+            let site = config.as_ref().map(|config| &config.site);
             if json {
+                let mut value = serde_json::to_value(&report).expect("status serializes");
+                if let (Some(site), Some(object)) = (site, value.as_object_mut()) {
+                    object.insert(
+                        "site".into(),
+                        serde_json::json!({ "id": site.id, "name": site.name }),
+                    );
+                }
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&report).expect("status serializes")
+                    serde_json::to_string_pretty(&value).expect("status serializes")
                 );
             } else {
+                if let Some(site) = site {
+                    let label = crate::report::handover::site_label(&site.id, &site.name);
+                    println!("{}", lang.tf("status.site", &[("site", &label)]));
+                }
                 print!("{}", status::render_text(&report, lang, &tz));
             }
             ExitCode::SUCCESS

@@ -717,6 +717,13 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Scope::TicketActions,
+        &[ch('o')],
+        Action::TicketService,
+        "keys.ticket_service",
+        false,
+    ),
+    bind(
+        Scope::TicketActions,
         &[ch('n')],
         Action::TicketNote,
         "keys.ticket_note",
@@ -755,13 +762,6 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('C')],
         Action::CloseTicket,
         "keys.close_ticket",
-        false,
-    ),
-    bind(
-        Scope::TicketActions,
-        &[ch('o')],
-        Action::TicketService,
-        "keys.ticket_service",
         false,
     ),
     bind(

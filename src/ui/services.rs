@@ -373,7 +373,8 @@ fn next_steps(state: TicketState) -> &'static [Action] {
 /// detail's ticket or the selected row's, the footer offers the next steps
 /// of the ticket's state that this operator may take now. An operator who
 /// may take none of them, such as a guard, is offered a note on a ticket
-/// that is not closed or cancelled.
+/// that is not closed or cancelled. The detail of a ticket with a linked
+/// device also offers taking it out of service, or back.
 pub fn footer_ticket_actions(app: &App, ui: &UiState, now: Timestamp) -> Option<Vec<Action>> {
     if !matches!(ui.view, View::Ticket | View::Tickets) {
         return None;
@@ -400,6 +401,12 @@ pub fn footer_ticket_actions(app: &App, ui: &UiState, now: Timestamp) -> Option<
         .collect();
     if offered.is_empty() && !ticket.state().is_final() && allowed(Action::TicketNote) {
         offered.push(Action::TicketNote);
+    }
+    // The detail offers the linked device's service key; the keymap lists
+    // it after the start of the repair, ahead of what a narrow footer cuts.
+    if ui.view == View::Ticket && ticket.content.device.is_some() && allowed(Action::TicketService)
+    {
+        offered.push(Action::TicketService);
     }
     Some(offered)
 }
