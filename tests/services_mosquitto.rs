@@ -435,6 +435,28 @@ fn missed_check_in_escalates_on_schedule_and_replays() {
             .then_some(())
     });
 
+    // Recording the outcome is handling the alarm: it is acknowledged by
+    // the guard, so it neither sounds nor waits as cleared but
+    // unacknowledged.
+    let alarms = wait_for("the alarm acknowledged", DEADLINE, || {
+        let (projection, _) = Store::open_read_only(&database)
+            .ok()?
+            .load_projection()
+            .ok()?;
+        let alarm = projection
+            .alarms
+            .open
+            .values()
+            .find(|alarm| alarm.source == "care:r-late")?
+            .clone();
+        alarm.acknowledged.then_some(alarm)
+    });
+    assert!(!alarms.active, "the ladder's end cleared it: {alarms:#?}");
+    assert_eq!(
+        alarms.shown(),
+        guardroom::domain::alarm::Shown::Acknowledged
+    );
+
     let before = services(&database, &config);
     let events_before = Store::open_read_only(&database)
         .unwrap()

@@ -6,7 +6,9 @@
 use jiff::Timestamp;
 
 use super::{Pending, Writer, outbound};
-use crate::domain::alarm::{Change, rules};
+use uuid::Uuid;
+
+use crate::domain::alarm::{Action, ActionKind, Change, Condition, rules};
 use crate::domain::services::{CareRecord, care_alarm, overdue_alarm, overdue_ended};
 use crate::domain::ticket::{Reconciled, TicketEffect, TicketEvent};
 use crate::domain::time::{from_millis, to_millis};
@@ -180,6 +182,7 @@ impl Writer {
             }
             self.raise_care(pending, signal, at);
         }
+        self.acknowledge_with_outcome(pending, body, at);
         if let EventBody::Ticket { event, .. } = body {
             let alarms = match event {
                 TicketEvent::OverdueNoticed { notice } => {
@@ -225,6 +228,49 @@ impl Writer {
         for body in bodies {
             self.append(pending, Event::new(at, body));
         }
+    }
+
+    /// Acknowledges the missed check-in's alarm as the guard who recorded
+    /// an outcome for it: recording one is handling the alarm, so it must
+    /// not keep sounding, nor wait as cleared but unacknowledged once the
+    /// ladder ends. A stage the outcome started is the guard's own doing
+    /// and stays quiet too; the timers' next stage sounds again.
+    fn acknowledge_with_outcome(&mut self, pending: &mut Pending, body: &EventBody, at: Timestamp) {
+        let EventBody::Care {
+            record: CareRecord::Outcome { record },
+            action: Some(action),
+        } = body
+        else {
+            return;
+        };
+        let source = format!("care:{}", record.resident);
+        let Some(alarm) = self
+            .projection
+            .alarms
+            .open_for(&source, Condition::MissedCheckIn)
+            .filter(|alarm| !alarm.acknowledged)
+        else {
+            return;
+        };
+        let acknowledge = Action {
+            id: Uuid::new_v4(),
+            alarm: Some(alarm.id),
+            kind: ActionKind::Acknowledge,
+            operator: action.operator.clone(),
+            role: action.role.clone(),
+            console: action.console.clone(),
+            via_ssh: action.via_ssh,
+            remark: String::new(),
+        };
+        self.append(
+            pending,
+            Event::new(
+                at,
+                EventBody::AlarmActed {
+                    action: acknowledge,
+                },
+            ),
+        );
     }
 
     /// Marks the device's open alarms and the book's state for the commit.
