@@ -161,7 +161,7 @@ impl Writer {
         }
         // Signals that come of folding an outcome or a check-in (a stage
         // skipped by "not reached", a ladder ended) go into the log like
-        // the timers' ones, so that the log shows every stage; folding a
+        // the timers' ones, so that the log shows every stage. Folding a
         // logged signal changes nothing, so a replay is the same.
         let logged = matches!(
             body,
