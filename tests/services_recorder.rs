@@ -957,3 +957,32 @@ fn mqtt_ticket_overdue_notice_until_resolved() {
         "the log replays to the book"
     );
 }
+
+/// The recorder's own console is told the bad-payload total the database
+/// keeps: a commit must not add its batch to a total that holds it already.
+#[test]
+fn console_counts_each_bad_payload_once() {
+    let broker = Broker::start_new();
+    let home = Home::new();
+    let config = write_config(&broker, home.path());
+    let database = home.path().join("guardroom.db");
+    let runtime = guardroom::cli::console::runtime();
+    let running = start(&config, &database, &runtime);
+    let mut publisher = Publisher::connect(broker.port());
+    publisher.publish(&topic(&format!("dev/{DETECTOR}/state")), "{not json", false);
+    publisher.flush();
+
+    let stored = wait_for("the bad payload counted", DEADLINE, || {
+        let meta = Store::open_read_only(&database).ok()?.meta().ok()?;
+        (meta.bad_payloads > 0).then_some(meta.bad_payloads)
+    });
+    assert_eq!(stored, 1, "one bad payload stored");
+    std::thread::sleep(Duration::from_millis(300));
+    let shown = running
+        .deltas
+        .try_iter()
+        .map(|delta| delta.bad_payloads)
+        .max();
+    assert_eq!(shown, Some(1), "the console shows the stored count");
+    running.stop(&runtime);
+}

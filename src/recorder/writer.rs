@@ -650,7 +650,9 @@ impl Writer {
         }
 
         if let Some(on_commit) = on_commit {
-            on_commit(self.delta(batch, pending.refused));
+            // The meta counts the batch's bad payloads already.
+            let bad_payloads = self.meta.bad_payloads;
+            on_commit(self.delta(batch, pending.refused, bad_payloads));
         }
     }
 
@@ -695,13 +697,15 @@ impl Writer {
         }
     }
 
-    fn delta(&self, batch: Batch, refused: Vec<(Uuid, Refusal)>) -> Delta {
+    /// Builds what the console is told of `batch`; `bad_payloads` is the
+    /// total to show, since only a committed batch is in the meta's count.
+    fn delta(&self, batch: Batch, refused: Vec<(Uuid, Refusal)>, bad_payloads: u64) -> Delta {
         Delta {
             devices: batch.devices,
             gateways: batch.gateways,
             link: self.projection.link.clone(),
             last_message: batch.last_message.or(self.meta.last_message),
-            bad_payloads: self.meta.bad_payloads + batch.bad_payloads,
+            bad_payloads,
             last_seq: self.projection.last_seq,
             alarms: batch.alarms,
             alarm_book: batch.alarm_book,
@@ -770,7 +774,8 @@ impl Writer {
         if let Some(on_commit) = on_commit {
             let rows = self.snapshot(&pending);
             let refused = pending.refused.clone();
-            on_commit(self.delta(rows, refused));
+            let bad_payloads = self.meta.bad_payloads + rows.bad_payloads;
+            on_commit(self.delta(rows, refused, bad_payloads));
         }
         let mut pending = pending;
         // Refusals reached the console with the delta above.
