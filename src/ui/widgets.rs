@@ -239,6 +239,34 @@ pub fn tail_fit(text: &str, width: usize) -> String {
     text[start..].to_owned()
 }
 
+/// Builds the rows of a list that fit in `visible` rows around the row
+/// `selected`, which is drawn with `selected_style`. Only these rows are
+/// built, so a long list costs nothing per frame.
+pub fn rows_around<'a, T>(
+    items: &[T],
+    selected: usize,
+    visible: usize,
+    selected_style: ratatui::style::Style,
+    build: impl Fn(&T) -> ratatui::widgets::Row<'a>,
+) -> Vec<ratatui::widgets::Row<'a>> {
+    let selected = selected.min(items.len().saturating_sub(1));
+    let first = (selected + 1).saturating_sub(visible.max(1));
+    items
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .map(|(index, item)| {
+            let row = build(item);
+            if index == selected {
+                row.style(selected_style)
+            } else {
+                row
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

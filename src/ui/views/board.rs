@@ -16,7 +16,7 @@ use crate::i18n::width::{cells, truncate};
 use crate::report::care::{entry_text, reason_text, stage_text};
 use crate::ui::services::{Focus, OUTCOMES, Purpose, ServiceDialog, ServicesState, board_rows};
 use crate::ui::state::UiState;
-use crate::ui::widgets::{Ctx, short_age, short_time, tail_fit, wrap};
+use crate::ui::widgets::{Ctx, rows_around, short_age, short_time, tail_fit, wrap};
 
 /// Column widths in cells: status, name, location, last activity.
 const WIDTHS: [u16; 4] = [12, 8, 16, 11];
@@ -153,23 +153,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
         .map(|key| Cell::from(lang.t(key))),
     )
     .style(ctx.theme.dim());
-    let visible = inner.height.saturating_sub(1) as usize;
-    let selected = ui.services.board_selected.min(rows.len() - 1);
-    let first = (selected + 1).saturating_sub(visible.max(1));
-    let table_rows: Vec<Row> = rows
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(visible)
-        .map(|(index, row)| {
-            let line = board_row(app, ui, row, last_cells, ctx);
-            if index == selected {
-                line.style(ctx.theme.selected())
-            } else {
-                line
-            }
-        })
-        .collect();
+    let table_rows = rows_around(
+        &rows,
+        ui.services.board_selected,
+        inner.height.saturating_sub(1) as usize,
+        ctx.theme.selected(),
+        |row| board_row(app, ui, row, last_cells, ctx),
+    );
     let mut widths: Vec<Constraint> = WIDTHS.iter().map(|w| Constraint::Length(*w)).collect();
     widths.push(Constraint::Length(last_cells));
     let table = Table::new(table_rows, widths)

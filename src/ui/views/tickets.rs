@@ -14,17 +14,17 @@ use crate::i18n::Lang;
 use crate::i18n::width::{cells, truncate};
 use crate::ui::services::{TicketList, me, ticket_list, ticket_rows};
 use crate::ui::state::UiState;
-use crate::ui::widgets::{Ctx, local_time, short_age, short_time, span_text, wrap};
+use crate::ui::widgets::{Ctx, local_time, rows_around, short_age, short_time, span_text, wrap};
 
 /// Column widths in cells: id, urgency, category or assignee, location,
 /// state, SLA. The id column grows to the longest id listed, up to
 /// [`ID_MAX_CELLS`].
 const WIDTHS: [u16; 6] = [7, 7, 10, 14, 11, 11];
 
-/// Widest the id column grows; a longer id is cut with `…`.
+/// Maximum width of the id column; a longer id is cut with `…`.
 const ID_MAX_CELLS: u16 = 16;
 
-/// Narrowest the description and location columns get when a long id
+/// Minimum width of the description and location columns when a long id
 /// widens the id column.
 const DESCRIPTION_MIN_CELLS: u16 = 10;
 const LOCATION_MIN_CELLS: u16 = 8;
@@ -96,23 +96,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ui: &UiState, ctx: &Ctx) {
     .style(ctx.theme.dim());
 
     // Only the rows around the selection are built.
-    let visible = inner.height.saturating_sub(1) as usize;
-    let selected = ui.services.ticket_selected.min(rows.len() - 1);
-    let first = (selected + 1).saturating_sub(visible.max(1));
-    let table_rows: Vec<Row> = rows
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(visible)
-        .map(|(index, (ticket, status))| {
-            let row = ticket_row(ticket, status, &widths, description_cells, assignees, ctx);
-            if index == selected {
-                row.style(ctx.theme.selected())
-            } else {
-                row
-            }
-        })
-        .collect();
+    let table_rows = rows_around(
+        &rows,
+        ui.services.ticket_selected,
+        inner.height.saturating_sub(1) as usize,
+        ctx.theme.selected(),
+        |(ticket, status)| ticket_row(ticket, status, &widths, description_cells, assignees, ctx),
+    );
     let mut constraints: Vec<Constraint> = widths.iter().map(|w| Constraint::Length(*w)).collect();
     constraints.push(Constraint::Length(description_cells));
     let table = Table::new(table_rows, constraints)
