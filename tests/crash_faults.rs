@@ -26,7 +26,7 @@ use support::{
     unique_client_id, wait_for,
 };
 
-/// The question `q` asks on an English console.
+/// The quit confirmation on an English console.
 const QUIT_QUESTION: &str = "Quit the guardroom console?";
 use uuid::Uuid;
 

@@ -410,8 +410,8 @@ fn attached_console_records_logout_on_quit() {
     tmux.wait_for("attached", &format!("{GUARD_A} · attached"));
     wait_for_duty(&database, "log_in");
 
-    // Another program holds the database while the operator quits, so the
-    // logout cannot be written at once: the console must wait for it.
+    // Another program locks the database while the operator quits, so the
+    // logout cannot be written at once and the console must wait for it.
     let blocker = rusqlite::Connection::open(&database).unwrap();
     blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let pid = tmux.pane_pid("attached").expect("pane pid");

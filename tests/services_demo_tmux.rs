@@ -3,15 +3,15 @@
 //! the demo's embedded broker and simulated community, a real SQLite file.
 //!
 //! The guard (English console) makes a repair ticket from the camera the
-//! demo takes offline; a maintenance worker on a second console (Chinese)
+//! demo takes offline. A maintenance worker on a second console (Chinese)
 //! claims, starts, resolves and closes it. Meanwhile the demo's resident
 //! who never checks in walks up the ladder on its timers, and the guard
 //! takes it to the door and records that the resident is safe. The shift
 //! log and the handover sheet then show both.
 //!
 //! The demo closes that resident's window 75 s after it starts and keeps
-//! each of the first two stages for 60 s, so the test runs for about three
-//! minutes.
+//! each of the first two stages for 60 s, so the test runs for about two
+//! and a half minutes.
 
 mod support;
 
@@ -24,7 +24,7 @@ use support::tmux::{Tmux, log_in, quit};
 const GUARD: &str = "guard";
 const MAINTENANCE: &str = "maintenance";
 
-/// Longest wait for the demo's own timers: the window closing, a stage.
+/// Maximum wait for one of the demo's own timers: a window closing or a stage.
 const TIMER_TIMEOUT: Duration = Duration::from_secs(120);
 
 const RESIDENT: &str = "r-0001";
@@ -105,8 +105,8 @@ fn scroll_sheet_to(tmux: &Tmux, session: &str, text: &str) -> String {
     panic!("the handover sheet never showed {text:?}; screens seen:\n{seen}");
 }
 
-// NOTE: the ticket, the ladder and the handover sheet all fall in the
-// shift of the clock; a run across 08:00 or 20:00 Asia/Shanghai can fail.
+// NOTE: the ticket, the ladder and the handover sheet must fall in the
+// current shift, so a run across 08:00 or 20:00 Asia/Shanghai can fail.
 #[test]
 fn ticket_from_offline_camera_and_missed_check_in() {
     let home = Home::new();
@@ -240,8 +240,8 @@ fn ticket_from_offline_camera_and_missed_check_in() {
         "the ladder so far"
     );
 
-    // Nobody picked up, neither the resident nor the contact: the guard
-    // records that, goes to the door, and records the resident safe.
+    // Neither the resident nor the contact picked up. The guard records
+    // that, goes to the door, and records the resident safe.
     tmux.keys(GUARD, &["o"]);
     tmux.wait_for(GUARD, &format!("Outcome for resident {RESIDENT}"));
     tmux.keys(GUARD, &["Down", "Enter"]);
@@ -277,9 +277,9 @@ fn ticket_from_offline_camera_and_missed_check_in() {
         vec![by_g1("not_reached"), by_g1("resident_safe")],
         "both outcomes logged"
     );
-    // The timers moved the ladder to stage 2, the outcome to stage 3; the
-    // log holds each stage, and the alarm followed each and cleared when
-    // the resident was safe.
+    // The timers moved the ladder to stage 2 and the outcome to stage 3.
+    // The log contains each stage, and the alarm followed each and cleared
+    // when the resident was safe.
     assert_eq!(
         stages(),
         ["call_resident", "call_contact", "visit_door"],

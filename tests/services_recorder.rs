@@ -958,8 +958,9 @@ fn mqtt_ticket_overdue_notice_until_resolved() {
     );
 }
 
-/// The recorder's own console is told the bad-payload total the database
-/// keeps: a commit must not add its batch to a total that holds it already.
+/// The recorder's own console must show the bad-payload total stored in the
+/// database, because a commit must not add its batch to a total that already
+/// includes it.
 #[test]
 fn console_counts_each_bad_payload_once() {
     let broker = Broker::start_new();

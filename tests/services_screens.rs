@@ -1244,9 +1244,9 @@ fn ticket_list_long_ids_en() {
     ));
 }
 
-/// The console of `console(Role::Maintenance)` on the detail of ticket
-/// T-9, in progress with `g1` for door `door-9`, which is out of service
-/// when `out` is true.
+/// Opens a maintenance console on the detail of ticket T-9, assigned to
+/// `g1` and linked to door `door-9`, which is out of service when `out` is
+/// true.
 fn device_ticket(out: bool) -> (App, UiState, Arc<Mutex<Vec<Action>>>) {
     let (mut app, mut ui, submitted) = console(Role::Maintenance);
     let services = &mut app.projection.services;
@@ -1334,7 +1334,7 @@ fn ticket_returns_its_device_to_service() {
 }
 
 #[test]
-fn guard_may_not_take_a_device_out_of_service() {
+fn guard_cannot_take_device_out() {
     let (mut app, mut ui, submitted) = device_ticket(false);
     app.access = Access::Operators {
         current: Some(Current {

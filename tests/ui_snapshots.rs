@@ -955,8 +955,8 @@ fn help_lists_view_and_service_keys() {
     }
 }
 
-/// The rows of `text` from the row starting with `first` on, joined, with
-/// the continuation rows' indent taken away.
+/// Joins the row of `text` that starts with `first` and its indented
+/// continuation rows, with the indent removed.
 fn wrapped_from(text: &str, first: &str) -> String {
     let mut lines = text.lines().skip_while(|line| !line.starts_with(first));
     let mut joined = lines.next().unwrap_or_default().trim().to_owned();

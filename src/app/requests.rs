@@ -29,7 +29,7 @@ pub struct Requests {
     actions: std_mpsc::Sender<Message>,
 }
 
-/// What the console hands the writing thread.
+/// A message from the console to the writing thread.
 enum Message {
     Act(Box<Action>),
     /// Reply on the sender once everything queued before is saved.

@@ -26,7 +26,7 @@ use crate::recorder::lock::RecorderLock;
 use crate::store::Store;
 use crate::theme::Theme;
 
-/// Longest wait at close for this console's queued actions to be saved.
+/// Maximum wait at close for this console's queued actions to be saved.
 const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// How often an attached console checks whether the recorder has gone.

@@ -116,11 +116,10 @@ impl Context {
         loaded.map_err(|error| self.config_failed(&error))
     }
 
-    /// Returns the configuration for commands that can do without one
-    /// (`status --db FILE`, `report`): a named or present one, which must
-    /// be valid; else the demo's own when `--db` names a demo database,
-    /// since the demo builds its site and residents inside its process;
-    /// else none.
+    /// Returns the configuration for commands that can run without one
+    /// (`status --db FILE`, `report`). A named or present file must be valid.
+    /// Without one, a demo database named by `--db` gets the demo's own site,
+    /// because the demo builds its site and residents inside its process.
     pub fn optional_config(&self) -> Result<Option<Config>, ExitCode> {
         let named = self.cli.config.is_some()
             || std::env::var_os("GUARDROOM_CONFIG").is_some_and(|value| !value.is_empty())

@@ -126,8 +126,8 @@ fn running_since(database: &std::path::Path) -> Timestamp {
 }
 
 /// Records now as the demo's start in `database` and returns it. A failure
-/// only costs attached consoles their agreement on check-in windows, so it
-/// is logged and the demo goes on; the recorder reports a database it
+/// is only logged, because it costs no more than the attached consoles'
+/// agreement on check-in windows. The recorder reports a database it
 /// cannot open.
 fn record_start(database: &std::path::Path) -> Timestamp {
     let now = Timestamp::now();

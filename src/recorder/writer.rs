@@ -697,8 +697,9 @@ impl Writer {
         }
     }
 
-    /// Builds what the console is told of `batch`; `bad_payloads` is the
-    /// total to show, since only a committed batch is in the meta's count.
+    /// Builds the console's delta for `batch`. The caller passes the
+    /// bad-payload total to show, because only a committed batch is in the
+    /// meta's count.
     fn delta(&self, batch: Batch, refused: Vec<(Uuid, Refusal)>, bad_payloads: u64) -> Delta {
         Delta {
             devices: batch.devices,

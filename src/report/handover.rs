@@ -226,9 +226,9 @@ fn tickets_section(services: &Services, now: Timestamp, lang: Lang, tz: &TimeZon
     )
 }
 
-/// Every step taken on a ticket during the shift, `shift` being its start
-/// and its end (or now), oldest first: what the incoming guard needs to
-/// answer a resident who asks about a repair that is already closed.
+/// Lists every ticket step taken between the two times of `shift` (its
+/// start, and its end or now), oldest first, so that the incoming guard can
+/// tell a resident about a repair that is already closed.
 fn tickets_worked_section(
     services: &Services,
     (start, end): (Timestamp, Timestamp),
@@ -268,9 +268,9 @@ fn tickets_worked_section(
     )
 }
 
-/// What happened to residents during the shift apart from routine
-/// check-ins: SOS and falls, missed windows, ladder stages, the outcomes
-/// guards recorded and how each ladder ended, oldest first.
+/// Lists the residents' events of the shift apart from routine check-ins,
+/// oldest first: SOS and falls, missed windows, ladder stages, the outcomes
+/// guards recorded and how each ladder ended.
 fn care_events_section(
     services: &Services,
     (start, end): (Timestamp, Timestamp),

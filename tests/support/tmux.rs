@@ -134,10 +134,9 @@ impl Tmux {
     }
 }
 
-/// The pane of `session`, named so that tmux takes the session's exact
-/// name: a bare name is also matched against window names, and every
-/// window here is named after `guardroom`, so "guard" would find the
-/// window of whichever session was used last.
+/// Returns the tmux target for the pane of `session`, matching the session
+/// name exactly. A bare name also matches window names, and every window
+/// here is named after `guardroom`, so "guard" could pick another session.
 fn pane(session: &str) -> String {
     format!("={session}:")
 }

@@ -159,9 +159,9 @@ pub fn required(action: &Action, book: &AlarmBook) -> Permission {
         ActionKind::HandOver { .. } => Permission::HandOver,
         ActionKind::TakeOver { .. } => Permission::TakeOver,
         ActionKind::OperatorChanged { .. } => Permission::ManageOperators,
-        // Guards note on tickets and take repair reports, from an alarm, a
-        // device or a resident at the window; taking a device out of
-        // service stays with maintenance.
+        // Guards note on tickets and take repair reports from an alarm, a
+        // device or a resident at the window. Taking a device out of
+        // service is left to maintenance.
         ActionKind::TicketAct {
             act: TicketActionKind::Note,
             ..

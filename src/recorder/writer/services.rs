@@ -230,11 +230,10 @@ impl Writer {
         }
     }
 
-    /// Acknowledges the missed check-in's alarm as the guard who recorded
-    /// an outcome for it: recording one is handling the alarm, so it must
-    /// not keep sounding, nor wait as cleared but unacknowledged once the
-    /// ladder ends. A stage the outcome started is the guard's own doing
-    /// and stays quiet too; the timers' next stage sounds again.
+    /// Acknowledges the missed check-in's alarm in the name of the guard who
+    /// recorded an outcome, because recording one is handling the alarm.
+    /// A stage the outcome started stays quiet too, while the timers' next
+    /// stage sounds again.
     fn acknowledge_with_outcome(&mut self, pending: &mut Pending, body: &EventBody, at: Timestamp) {
         let EventBody::Care {
             record: CareRecord::Outcome { record },

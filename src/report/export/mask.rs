@@ -43,7 +43,7 @@ impl Privacy {
     }
 }
 
-/// The resident an eldercare source names, or `None` for other sources.
+/// Returns the resident id of an eldercare source, or `None` for other sources.
 fn resident_id(source: &str) -> Option<&str> {
     source
         .strip_prefix("care:")

@@ -42,9 +42,9 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         app.site.name.clone()
     };
 
-    // The link state must always show; then the clock, the role, the site
-    // name and the program's name, as far as the width allows: the site
-    // name is what sets two consoles side by side apart.
+    // The link state is always shown. The clock, the role, the site name and
+    // the program's name follow as far as the width allows, and the site
+    // name goes before the program's name because it tells two sites apart.
     let width = area.width as usize;
     let mut used = cells(&link_text) + 2;
     let clock = take_if_fits(format!(" │ {clock}"), &mut used, width);
