@@ -208,23 +208,31 @@ mod tests {
         let pump = tokio::spawn(async move {
             loop {
                 match publisher_loop.poll().await {
-                    Ok(Event::Incoming(Packet::PubAck(_))) => {
-                        let _ = acks_tx.send(());
+                    Ok(Event::Incoming(packet @ (Packet::ConnAck(_) | Packet::PubAck(_)))) => {
+                        let _ = acks_tx.send(matches!(packet, Packet::PubAck(_)));
                     }
                     Ok(_) => {}
                     Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
                 }
             }
         });
+        // Publish only once connected, so that the test does not depend on
+        // what the client does with a publish queued before a failed first
+        // connection attempt (one run saw no PubAck within 10 s).
+        let connected = tokio::time::timeout(Duration::from_secs(10), acks.recv())
+            .await
+            .expect("the publisher connects within 10 s");
+        assert_eq!(connected, Some(false), "a ConnAck comes first");
         publisher
             .publish("t/retained/a", QoS::AtLeastOnce, true, "kept")
             .await
             .unwrap();
         // Subscribe only once the broker has acknowledged the retained
         // message; a fixed sleep was too short on a loaded machine.
-        tokio::time::timeout(Duration::from_secs(10), acks.recv())
+        let acked = tokio::time::timeout(Duration::from_secs(10), acks.recv())
             .await
             .expect("broker acknowledges the retained publish within 10 s");
+        assert_eq!(acked, Some(true), "a PubAck for the retained publish");
 
         let (subscriber, mut subscriber_loop) = client(&broker, "test-subscriber");
         subscriber.subscribe("t/#", QoS::AtLeastOnce).await.unwrap();
